@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Makes this machine able to run `npm test`: a RabbitMQ broker on 127.0.0.1:5672 (or AMQP_URL)
+# and the independent tutorial programs' runtime (Debian's python3-pika). Idempotent and quick
+# when all is there. Installs with apt-get only when run as root; otherwise says what is missing.
+set -euo pipefail
+
+missing=()
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
+if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test-env: installing ${missing[*]}" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  else
+    echo "test-env: missing ${missing[*]}: install them (e.g. 'sudo apt-get install ${missing[*]}')" >&2
+    exit 1
+  fi
+fi
+
+broker_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
+
+if [ -z "${AMQP_URL:-}" ] && ! broker_up; then
+  echo "test-env: starting RabbitMQ (rabbitmq-server -detached)" >&2
+  rabbitmq-server -detached >&2 || true
+  for _ in $(seq 1 60); do broker_up && break; sleep 1; done
+  broker_up || { echo "test-env: RabbitMQ did not come up on 127.0.0.1:5672" >&2; exit 1; }
+  rabbitmqctl await_startup >/dev/null 2>&1 || true
+fi

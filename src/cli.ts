@@ -1,0 +1,115 @@
+#!/usr/bin/env bun
+/**
+ * Entry point: picks the subcommand, runs it, and turns what it returned or threw into an
+ * exit code and at most one line on stderr. The only place that exits the process.
+ */
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { scrubSecret, resolveUrl } from "./config.ts";
+import { FibrpcError } from "./errors.ts";
+import { CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
+import { COMMIT, VERSION } from "./version.ts";
+import { installSignalHandlers } from "./cli/signals.ts";
+import { findUnknownFlag } from "./cli/strict-args.ts";
+
+type Loader = () => Promise<CommandDef>;
+
+// Loaded lazily so that `fibrpc call` never parses the worker's code, and the reverse.
+const commands: Record<string, Loader> = {
+  serve: () => import("./commands/serve.ts").then((module) => module.default as CommandDef),
+  call: () => import("./commands/call.ts").then((module) => module.default as CommandDef),
+};
+
+const HELP_EPILOGUES: Record<string, string> = { call: CALL_EXIT_CODES_HELP };
+
+const root = defineCommand({
+  meta: { name: "fibrpc", version: VERSION, description: "Request/reply RPC over RabbitMQ: a Fibonacci worker and its client" },
+  subCommands: commands,
+});
+
+async function main(rawArgs: string[]): Promise<number> {
+  const [name, ...rest] = rawArgs;
+  if (name === "--version" || name === "-v") {
+    await Bun.write(Bun.stdout, `fibrpc ${VERSION} (${COMMIT})\n`);
+    return EXIT.ok;
+  }
+  const load = name === undefined ? undefined : commands[name];
+  if (load === undefined || name === undefined) {
+    const wantsHelp = name === undefined || name === "--help" || name === "-h" || name === "help";
+    await printHelp(root);
+    if (wantsHelp) return EXIT.ok;
+    await printError(`unknown command '${name}'`);
+    return EXIT.usage;
+  }
+  const command = await load();
+  if (wantsHelp(rest)) {
+    await printHelp(command, HELP_EPILOGUES[name]);
+    return EXIT.ok;
+  }
+  const unknown = findUnknownFlag(rest, await resolveArgs(command));
+  if (unknown !== undefined) {
+    await printError(`unknown option '${unknown}' for '${name}' (see 'fibrpc ${name} --help')`);
+    return EXIT.usage;
+  }
+  const { result } = await runCommand(command, { rawArgs: rest });
+  return typeof result === "number" ? result : EXIT.ok;
+}
+
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
+}
+
+async function resolveArgs(command: CommandDef): Promise<ArgsDef> {
+  const args = typeof command.args === "function" ? await command.args() : await command.args;
+  return args ?? {};
+}
+
+async function printHelp(command: CommandDef, epilogue?: string): Promise<void> {
+  const text = `${await renderUsage(command, command === root ? undefined : root)}\n${epilogue ? `\n${epilogue}\n` : ""}`;
+  const plain = Boolean(process.env.NO_COLOR) || !process.stdout.isTTY;
+  await Bun.write(Bun.stdout, plain ? stripAnsi(text) : text);
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+async function printError(message: string): Promise<void> {
+  // Whatever produced the message, a password from the URL never reaches the terminal.
+  const safe = scrubSecret(message, resolveUrl(urlFlag(process.argv), process.env));
+  await Bun.write(Bun.stderr, `fibrpc: ${safe}\n`);
+}
+
+function urlFlag(argv: readonly string[]): string | undefined {
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? "";
+    if (arg === "--url") return argv[index + 1];
+    if (arg.startsWith("--url=")) return arg.slice("--url=".length);
+  }
+  return undefined;
+}
+
+/** citty reports its own parse errors (missing argument, bad enum value) as CLIError: usage. */
+function isCittyUsageError(error: unknown): error is Error {
+  return error instanceof Error && error.name === "CLIError";
+}
+
+installSignalHandlers((signal) => process.exit(signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm));
+
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (error) {
+  if (isCittyUsageError(error)) {
+    await printError(stripAnsi(error.message));
+    code = EXIT.usage;
+  } else if (error instanceof FibrpcError) {
+    await printError(error.message);
+    code = exitCodeFor(error);
+  } else {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    await printError(`internal error (a bug; please report it): ${detail}`);
+    code = EXIT.internal;
+  }
+}
+process.exit(code);

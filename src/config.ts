@@ -1,0 +1,37 @@
+/** Where settings come from: an explicit flag wins over the environment, which wins over the default. */
+
+export const DEFAULT_URL = "amqp://guest:guest@localhost:5672";
+export const URL_ENV = "AMQP_URL";
+
+export function resolveUrl(flag: string | undefined, env: Record<string, string | undefined>): string {
+  return nonEmpty(flag) ?? nonEmpty(env[URL_ENV]) ?? DEFAULT_URL;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** The URL with its password replaced, for logs and error messages: `amqp://guest:***@host`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    // Not a URL we can parse: strip anything between "//user:" and "@" by hand.
+    return url.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
+  }
+}
+
+/** Removes a secret from any text before it is shown (amqplib messages may echo what it was given). */
+export function scrubSecret(text: string, url: string): string {
+  let password = "";
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    password = /\/\/[^:/@]*:([^@]*)@/.exec(url)?.[1] ?? "";
+  }
+  let scrubbed = text.split(url).join(redactUrl(url));
+  if (password.length > 0) scrubbed = scrubbed.split(password).join("***");
+  return scrubbed;
+}

@@ -1,0 +1,70 @@
+/**
+ * The one error model of fibrpc. Every expected failure is a FibrpcError whose `kind`
+ * decides the exit code (see exit-codes.ts) and whose message is the one line the user
+ * sees on stderr. Anything else that escapes is a bug and is reported as such.
+ */
+export type ErrorKind =
+  | "usage" // bad flags, bad n: nothing was sent
+  | "server-error" // the worker answered with an error reply
+  | "no-server" // the queue is missing or nobody consumes from it
+  | "timeout" // no answer within the deadline
+  | "unreachable" // refused, DNS, TLS, connection lost
+  | "refused" // the broker refused us: authentication, vhost, permissions
+  | "interrupted"; // SIGINT / SIGTERM
+
+export class FibrpcError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "FibrpcError";
+  }
+}
+
+export class UsageError extends FibrpcError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
+/** The worker's error reply, carried to the caller with its wire code (e.g. OUT_OF_RANGE). */
+export class ServerReplyError extends FibrpcError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super("server-error", `server error ${code}: ${message}`);
+  }
+}
+
+export class NoServerError extends FibrpcError {
+  constructor(message: string) {
+    super("no-server", message);
+  }
+}
+
+export class TimeoutError extends FibrpcError {
+  constructor(message: string) {
+    super("timeout", message);
+  }
+}
+
+export class BrokerUnreachableError extends FibrpcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("unreachable", message, options);
+  }
+}
+
+export class BrokerRefusedError extends FibrpcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("refused", message, options);
+  }
+}
+
+export class InterruptedError extends FibrpcError {
+  constructor(readonly signal: "SIGINT" | "SIGTERM") {
+    super("interrupted", `interrupted by ${signal}`);
+  }
+}

@@ -1,0 +1,44 @@
+import { FibrpcError, InterruptedError, type ErrorKind } from "./errors.ts";
+
+/** Exit codes of `fibrpc call` (and of usage errors in every command). Documented in README and --help. */
+export const EXIT = {
+  ok: 0,
+  serverError: 1,
+  usage: 2,
+  noServer: 3,
+  timeout: 4,
+  unreachable: 5,
+  refused: 6,
+  internal: 70, // EX_SOFTWARE: a bug, not an expected failure
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+const EXIT_BY_KIND: Record<Exclude<ErrorKind, "interrupted">, number> = {
+  usage: EXIT.usage,
+  "server-error": EXIT.serverError,
+  "no-server": EXIT.noServer,
+  timeout: EXIT.timeout,
+  unreachable: EXIT.unreachable,
+  refused: EXIT.refused,
+};
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof InterruptedError) return error.signal === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+  if (error instanceof FibrpcError && error.kind !== "interrupted") return EXIT_BY_KIND[error.kind];
+  return EXIT.internal;
+}
+
+/** The text that --help of `call` and the README show; kept next to the codes so they never drift. */
+export const CALL_EXIT_CODES_HELP = `EXIT CODES
+
+  0    every answer received
+  1    the server answered with an error (its code and message on stderr)
+  2    bad usage, or an n rejected before sending
+  3    no server: the queue does not exist or has no consumer, or the request was unroutable
+  4    timeout: no answer within --timeout
+  5    broker unreachable: refused, DNS, TLS, connection lost mid-call
+  6    broker refused us: authentication, vhost, permissions
+  130  interrupted by SIGINT, 143 by SIGTERM
+
+  With several n, the first n (in argument order) that failed decides the code.`;

@@ -1,0 +1,47 @@
+// consola/core, not consola: the main entry imports tty and readline at start-up, which every
+// command of a compiled binary would pay for (~20 ms) even when it never logs.
+import { createConsola, LogLevels, type ConsolaReporter, type LogObject } from "consola/core";
+import type { ServerLog } from "./rpc/server.ts";
+
+export type LogFormat = "pretty" | "json";
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+function messageOf(entry: LogObject): string {
+  return entry.args.map(String).join(" ");
+}
+
+/** One JSON object per line, for log shippers: {"time":…,"level":…,"msg":…}. */
+const jsonReporter: ConsolaReporter = {
+  log(entry) {
+    process.stderr.write(`${JSON.stringify({ time: entry.date.toISOString(), level: entry.type, msg: messageOf(entry) })}\n`);
+  },
+};
+
+const LEVEL_COLOURS: Record<string, string> = { error: "31", fatal: "31", warn: "33", info: "36", success: "32", debug: "90" };
+
+/** `2026-11-24T18:00:00.000Z WARN  message`, the level coloured only on a terminal without NO_COLOR. */
+function textReporter(colour: boolean): ConsolaReporter {
+  return {
+    log(entry) {
+      const level = entry.type.toUpperCase().padEnd(5);
+      const shown = colour ? `\u001b[${LEVEL_COLOURS[entry.type] ?? "0"}m${level}\u001b[0m` : level;
+      process.stderr.write(`${entry.date.toISOString()} ${shown} ${messageOf(entry)}\n`);
+    },
+  };
+}
+
+/** The worker's logger: on stderr (stdout is for results), text or JSON lines. */
+export function createServerLog(format: LogFormat, level: LogLevelName): ServerLog {
+  const colour = !process.env.NO_COLOR && process.stderr.isTTY === true;
+  const consola = createConsola({
+    level: LogLevels[level],
+    reporters: [format === "json" ? jsonReporter : textReporter(colour)],
+  });
+  return {
+    info: (message) => consola.info(message),
+    warn: (message) => consola.warn(message),
+    error: (message) => consola.error(message),
+    debug: (message) => consola.debug(message),
+  };
+}

@@ -1,0 +1,127 @@
+import type { ChannelModel, Options, RecoveringChannelModel, RecoveryOptions } from "amqplib";
+import { redactUrl, scrubSecret } from "../config.ts";
+import { BrokerRefusedError, BrokerUnreachableError, FibrpcError } from "../errors.ts";
+
+/** How to reach the broker: everything a command needs to open a connection. */
+export interface BrokerOptions {
+  url: string;
+  /** Seconds; 0 turns heartbeats off. Undefined keeps what the URL or broker says. */
+  heartbeatSeconds?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+function socketOptions(options: BrokerOptions): Record<string, unknown> {
+  return { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, clientProperties: { connection_name: "fibrpc" } };
+}
+
+function connectTarget(options: BrokerOptions): string | Options.Connect {
+  if (options.heartbeatSeconds === undefined) return options.url;
+  const url = new URL(options.url);
+  url.searchParams.set("heartbeat", String(options.heartbeatSeconds));
+  return url.toString();
+}
+
+/**
+ * amqplib is imported on first use, not at start-up: the bundler would otherwise evaluate it
+ * for every command, `--help` and `--version` included (~15 ms in a compiled binary).
+ */
+async function amqplib(): Promise<typeof import("amqplib")> {
+  return import("amqplib");
+}
+
+/** One plain connection, for short-lived commands. Failures come back as typed errors. */
+export async function openConnection(options: BrokerOptions): Promise<ChannelModel> {
+  try {
+    return await (await amqplib()).connect(connectTarget(options), socketOptions(options));
+  } catch (error) {
+    throw classifyBrokerError(error, options.url);
+  }
+}
+
+/** A connection that reconnects by itself (amqplib's recovery); `setup` runs after each (re)connect. */
+export async function openRecoveringConnection(
+  options: BrokerOptions,
+  recovery: RecoveryOptions,
+): Promise<RecoveringChannelModel> {
+  return (await amqplib()).connect(connectTarget(options), { ...socketOptions(options), recovery: { ...recovery, waitForConnect: false } });
+}
+
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EPIPE",
+]);
+
+/**
+ * Maps whatever amqplib or the socket threw into fibrpc's error model, with a message
+ * that names the broker (password hidden) and says what went wrong.
+ */
+export function classifyBrokerError(error: unknown, url: string): FibrpcError {
+  if (error instanceof FibrpcError) return error;
+  const where = redactUrl(url);
+  const code = errorCode(error);
+  const raw = error instanceof Error ? error.message : String(error);
+  const detail = scrubSecret(raw, url);
+
+  if (/ACCESS[-_]REFUSED|403/.test(raw)) {
+    return new BrokerRefusedError(`broker at ${where} refused the login: wrong user or password (${detail})`, { cause: error });
+  }
+  if (/NOT_ALLOWED|530/.test(raw) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(raw)) {
+    return new BrokerRefusedError(`broker at ${where} refused access to the virtual host: it is missing or this user has no permission on it`, {
+      cause: error,
+    });
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new BrokerUnreachableError(`cannot resolve broker host in ${where} (${detail})`, { cause: error });
+  }
+  if (code === "ECONNREFUSED") {
+    return new BrokerUnreachableError(`broker unreachable at ${where}: connection refused`, { cause: error });
+  }
+  if ((code !== undefined && (/^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED/.test(code))) || /SSL|TLS|certificate/i.test(raw)) {
+    return new BrokerUnreachableError(`TLS handshake with ${where} failed: ${detail}`, { cause: error });
+  }
+  if ((code !== undefined && UNREACHABLE_CODES.has(code)) || /timeout|socket|closed|CONNECTION_FORCED|320/i.test(raw)) {
+    return new BrokerUnreachableError(`broker unreachable at ${where}: ${detail}`, { cause: error });
+  }
+  return new BrokerUnreachableError(`broker at ${where} failed: ${detail}`, { cause: error });
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
+  return typeof error.code === "string" ? error.code : undefined;
+}
+
+/** amqplib reports a channel closed by 404 NOT_FOUND with a numeric `code`. */
+export function isNotFound(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === 404;
+}
+
+/** A queue as the broker sees it, or null when it does not exist. */
+export interface QueueState {
+  messageCount: number;
+  consumerCount: number;
+}
+
+/**
+ * Looks at a queue without creating or changing it. A passive declare of a missing queue
+ * closes its channel (and emits 'error' on it), so it runs on a channel of its own.
+ */
+export async function inspectQueue(connection: ChannelModel, queue: string): Promise<QueueState | null> {
+  const channel = await connection.createChannel();
+  channel.on("error", () => {}); // the 404 below is expected and handled by the rejection
+  try {
+    const state = await channel.checkQueue(queue);
+    void channel.close().catch(() => {});
+    return { messageCount: state.messageCount, consumerCount: state.consumerCount };
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}

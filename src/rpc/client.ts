@@ -1,0 +1,188 @@
+import type { Channel, ChannelModel, ConsumeMessage, Message } from "amqplib";
+import { formatDurationMs } from "../duration.ts";
+import {
+  BrokerUnreachableError,
+  FibrpcError,
+  NoServerError,
+  ServerReplyError,
+  TimeoutError,
+} from "../errors.ts";
+import { APP_ID, decodeReply, TEXT_PLAIN, type Reply } from "../protocol.ts";
+import { classifyBrokerError, inspectQueue, isNotFound, openConnection, type BrokerOptions } from "./broker.ts";
+import { ReplyRouter } from "./reply-router.ts";
+
+export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+export type ReplyQueueMode = "direct" | "exclusive";
+
+export interface CallOptions {
+  queue: string;
+  timeoutMs: number;
+  /** Wait up to the timeout for a consumer to appear instead of failing at once with no-server. */
+  waitForServer: boolean;
+  replyQueue: ReplyQueueMode;
+}
+
+export type CallOutcome = { n: number; ok: true; value: string } | { n: number; ok: false; error: FibrpcError };
+
+const SERVER_POLL_MS = 100;
+
+/**
+ * The calling side of the RPC: one connection, one channel, all requests pipelined on it,
+ * replies routed back by correlation id. Knows nothing of argv, terminals or exit codes.
+ */
+export class RpcClient {
+  private readonly router = new ReplyRouter();
+  private lost: FibrpcError | undefined;
+
+  private constructor(
+    private readonly connection: ChannelModel,
+    private readonly broker: BrokerOptions,
+  ) {
+    connection.on("error", () => {}); // 'close' carries the same news; see onConnectionClosed
+    connection.on("close", (error?: Error) => this.onConnectionClosed(error));
+  }
+
+  static async connect(broker: BrokerOptions): Promise<RpcClient> {
+    return new RpcClient(await openConnection(broker), broker);
+  }
+
+  /** Sends one request per n, all at once, and resolves with one outcome per n, in order. */
+  async callMany(ns: readonly number[], options: CallOptions): Promise<CallOutcome[]> {
+    const deadline = Date.now() + options.timeoutMs;
+    const channel = await this.openChannel();
+    try {
+      // Both are queued on the channel at once: one round trip's wait instead of two.
+      const [replyTo] = await Promise.all([
+        this.startReplyConsumer(channel, options.replyQueue),
+        this.awaitServer(channel, options, deadline),
+      ]);
+      const replies = ns.map((n) => this.send(channel, n, replyTo, options.queue, deadline));
+      return await this.settleBy(replies, ns, deadline, options.timeoutMs);
+    } finally {
+      void channel.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    this.lost ??= new BrokerUnreachableError("connection closed by fibrpc");
+    await this.connection.close().catch(() => {});
+  }
+
+  private async openChannel(): Promise<Channel> {
+    try {
+      const channel = await this.connection.createChannel();
+      channel.on("error", () => {}); // closes are handled where they matter: a 404 as no-server, others below
+      channel.on("return", (message: Message) => this.onReturned(message));
+      return channel;
+    } catch (error) {
+      throw this.lost ?? classifyBrokerError(error, this.broker.url);
+    }
+  }
+
+  private async startReplyConsumer(channel: Channel, mode: ReplyQueueMode): Promise<string> {
+    const onReply = (message: ConsumeMessage | null): void => {
+      if (message === null) return;
+      this.router.deliver(message.properties.correlationId, decodeReply(message.content, message.properties));
+    };
+    if (mode === "direct") {
+      await channel.consume(DIRECT_REPLY_TO, onReply, { noAck: true });
+      return DIRECT_REPLY_TO;
+    }
+    const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true, durable: false });
+    await channel.consume(queue, onReply, { noAck: true });
+    return queue;
+  }
+
+  /** Fails fast (no-server) unless a consumer is on the queue, or polls for one when asked to wait. */
+  private async awaitServer(channel: Channel, options: CallOptions, deadline: number): Promise<void> {
+    const { queue } = options;
+    if (!options.waitForServer) {
+      const consumers = await this.consumerCount(channel, queue);
+      if (consumers === null) throw new NoServerError(`no server: queue '${queue}' does not exist`);
+      if (consumers === 0) throw new NoServerError(`no server: queue '${queue}' has no consumer`);
+      return;
+    }
+    // Polled on scratch channels: a passive declare of a missing queue would close `channel`.
+    for (;;) {
+      const state = await inspectQueue(this.connection, queue).catch((error: unknown) => {
+        throw this.lost ?? classifyBrokerError(error, this.broker.url);
+      });
+      if (state !== null && state.consumerCount > 0) return;
+      if (Date.now() + SERVER_POLL_MS > deadline) {
+        throw new NoServerError(
+          `no server: nothing consumed from queue '${queue}' within ${formatDurationMs(options.timeoutMs)}`,
+        );
+      }
+      await Bun.sleep(SERVER_POLL_MS);
+    }
+  }
+
+  /** The queue's consumer count, or null when it does not exist (which also closes `channel`). */
+  private async consumerCount(channel: Channel, queue: string): Promise<number | null> {
+    try {
+      return (await channel.checkQueue(queue)).consumerCount;
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw this.lost ?? classifyBrokerError(error, this.broker.url);
+    }
+  }
+
+  private send(channel: Channel, n: number, replyTo: string, queue: string, deadline: number): Promise<Reply> {
+    const correlationId = crypto.randomUUID();
+    const reply = this.router.expect(correlationId);
+    const remainingMs = Math.max(1, deadline - Date.now());
+    channel.publish("", queue, Buffer.from(String(n)), {
+      correlationId,
+      replyTo,
+      mandatory: true,
+      contentType: TEXT_PLAIN,
+      expiration: String(remainingMs),
+      timestamp: Math.floor(Date.now() / 1000),
+      appId: APP_ID,
+    });
+    return reply;
+  }
+
+  private async settleBy(
+    replies: Promise<Reply>[],
+    ns: readonly number[],
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<CallOutcome[]> {
+    const timer = setTimeout(
+      () => this.router.failAll(new TimeoutError(`timeout: no answer within ${formatDurationMs(timeoutMs)}`)),
+      Math.max(0, deadline - Date.now()),
+    );
+    try {
+      const settled = await Promise.allSettled(replies);
+      return settled.map((result, index): CallOutcome => {
+        const n = ns[index] ?? -1;
+        if (result.status === "rejected") {
+          const error: unknown = result.reason;
+          return { n, ok: false, error: error instanceof FibrpcError ? error : classifyBrokerError(error, this.broker.url) };
+        }
+        const reply = result.value;
+        return reply.ok
+          ? { n, ok: true, value: reply.value }
+          : { n, ok: false, error: new ServerReplyError(reply.error.code, reply.error.message) };
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onReturned(message: Message): void {
+    this.router.fail(
+      message.properties.correlationId,
+      new NoServerError(`no server: the broker returned the request as unroutable (no queue '${message.fields.routingKey}')`),
+    );
+  }
+
+  private onConnectionClosed(error: Error | undefined): void {
+    if (this.lost) return;
+    const reason = error ? classifyBrokerError(error, this.broker.url).message : "closed by the broker";
+    this.lost = new BrokerUnreachableError(`connection to broker lost: ${reason}`, { cause: error });
+    this.router.failAll(this.lost);
+  }
+}

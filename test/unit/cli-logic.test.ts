@@ -1,0 +1,89 @@
+import { describe, expect, test } from "bun:test";
+import type { ArgsDef } from "citty";
+import { findUnknownFlag } from "../../src/cli/strict-args.ts";
+import { parseDurationFlag, parseIntegerFlag } from "../../src/cli/flags.ts";
+import {
+  BrokerRefusedError,
+  BrokerUnreachableError,
+  InterruptedError,
+  NoServerError,
+  ServerReplyError,
+  TimeoutError,
+  UsageError,
+} from "../../src/errors.ts";
+import { EXIT, exitCodeFor } from "../../src/exit-codes.ts";
+import { ReplyRouter } from "../../src/rpc/reply-router.ts";
+
+describe("exitCodeFor", () => {
+  test("maps each error kind to its documented code", () => {
+    expect(exitCodeFor(new ServerReplyError("OUT_OF_RANGE", "x"))).toBe(1);
+    expect(exitCodeFor(new UsageError("x"))).toBe(2);
+    expect(exitCodeFor(new NoServerError("x"))).toBe(3);
+    expect(exitCodeFor(new TimeoutError("x"))).toBe(4);
+    expect(exitCodeFor(new BrokerUnreachableError("x"))).toBe(5);
+    expect(exitCodeFor(new BrokerRefusedError("x"))).toBe(6);
+    expect(exitCodeFor(new InterruptedError("SIGINT"))).toBe(130);
+    expect(exitCodeFor(new InterruptedError("SIGTERM"))).toBe(143);
+  });
+
+  test("anything unexpected is an internal error, not a documented failure", () => {
+    expect(exitCodeFor(new Error("bug"))).toBe(EXIT.internal);
+  });
+});
+
+describe("findUnknownFlag", () => {
+  const args = {
+    n: { type: "positional" },
+    timeout: { type: "string" },
+    json: { type: "boolean" },
+    "wait-for-server": { type: "boolean" },
+  } satisfies ArgsDef;
+
+  test("accepts known flags, their negations, values and positionals", () => {
+    expect(findUnknownFlag(["30", "--timeout", "5", "--json", "--no-json", "--wait-for-server"], args)).toBeUndefined();
+    expect(findUnknownFlag(["--timeout=5", "--help", "--", "--anything"], args)).toBeUndefined();
+  });
+
+  test("names the first unknown flag", () => {
+    expect(findUnknownFlag(["30", "--timout", "5"], args)).toBe("--timout");
+    expect(findUnknownFlag(["--bogus=1"], args)).toBe("--bogus");
+    expect(findUnknownFlag(["-5"], args)).toBe("-5");
+  });
+
+  test("a value that looks like a flag is taken as the value", () => {
+    expect(findUnknownFlag(["--timeout", "-1"], args)).toBeUndefined();
+  });
+});
+
+describe("flag values", () => {
+  test("integers within bounds", () => {
+    expect(parseIntegerFlag("prefetch", "64", { min: 1, max: 100 })).toBe(64);
+    expect(() => parseIntegerFlag("prefetch", "0", { min: 1, max: 100 })).toThrow(UsageError);
+    expect(() => parseIntegerFlag("prefetch", "ten", { min: 1, max: 100 })).toThrow(UsageError);
+  });
+
+  test("durations must be positive", () => {
+    expect(parseDurationFlag("timeout", "500ms")).toBe(500);
+    expect(() => parseDurationFlag("timeout", "0")).toThrow(UsageError);
+    expect(() => parseDurationFlag("timeout", "soon")).toThrow(UsageError);
+  });
+});
+
+describe("ReplyRouter", () => {
+  test("routes by correlation id and drops unknown and repeated replies", async () => {
+    const router = new ReplyRouter();
+    const answer = router.expect("a");
+    expect(router.deliver("zzz", { ok: true, value: "1" })).toBe(false);
+    expect(router.deliver("a", { ok: true, value: "5" })).toBe(true);
+    expect(router.deliver("a", { ok: true, value: "5" })).toBe(false);
+    expect(await answer).toEqual({ ok: true, value: "5" });
+    expect(router.size).toBe(0);
+  });
+
+  test("failAll rejects every pending request", async () => {
+    const router = new ReplyRouter();
+    const pending = [router.expect("a"), router.expect("b")];
+    router.failAll(new TimeoutError("t"));
+    for (const reply of pending) expect(reply).rejects.toBeInstanceOf(TimeoutError);
+  });
+});

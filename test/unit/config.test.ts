@@ -1,0 +1,44 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_URL, redactUrl, resolveUrl, scrubSecret } from "../../src/config.ts";
+import { formatDurationMs, parseDurationMs } from "../../src/duration.ts";
+
+describe("resolveUrl", () => {
+  test("flag wins over AMQP_URL, which wins over the default", () => {
+    expect(resolveUrl("amqp://flag", { AMQP_URL: "amqp://env" })).toBe("amqp://flag");
+    expect(resolveUrl(undefined, { AMQP_URL: "amqp://env" })).toBe("amqp://env");
+    expect(resolveUrl(undefined, {})).toBe(DEFAULT_URL);
+    expect(resolveUrl("", { AMQP_URL: "" })).toBe(DEFAULT_URL);
+  });
+});
+
+describe("redactUrl and scrubSecret", () => {
+  test("hide the password and keep the rest", () => {
+    expect(redactUrl("amqp://bob:s3cr%40t@broker:5672/vh")).toBe("amqp://bob:***@broker:5672/vh");
+    expect(redactUrl("amqp://broker")).toBe("amqp://broker");
+  });
+
+  test("scrub a password wherever it appears in a message", () => {
+    const url = "amqp://bob:hunter2@broker:5672";
+    expect(scrubSecret(`cannot reach ${url}: hunter2 rejected`, url)).toBe("cannot reach amqp://bob:***@broker:5672: *** rejected");
+  });
+});
+
+describe("durations", () => {
+  test("plain numbers are seconds; units ms, s, m, h", () => {
+    expect(parseDurationMs("2")).toBe(2000);
+    expect(parseDurationMs("0.5")).toBe(500);
+    expect(parseDurationMs("500ms")).toBe(500);
+    expect(parseDurationMs("2s")).toBe(2000);
+    expect(parseDurationMs("1m")).toBe(60_000);
+    expect(parseDurationMs("1h")).toBe(3_600_000);
+  });
+
+  test.each(["", "abc", "-1", "1x", "1 s s", "1e3"])("rejects %p", (text) => {
+    expect(parseDurationMs(text)).toBeUndefined();
+  });
+
+  test("formats back for messages", () => {
+    expect(formatDurationMs(250)).toBe("250ms");
+    expect(formatDurationMs(1500)).toBe("1.5s");
+  });
+});

@@ -1,20 +1,22 @@
 import type { ArgsDef } from "citty";
-import { resolveUrl, URL_ENV } from "../config.ts";
+import { URL_ENV, resolveUrl } from "../config.ts";
 import { DEFAULT_QUEUE } from "../protocol.ts";
 import type { BrokerOptions } from "../rpc/broker.ts";
+import { option, readOption } from "../cli/options.ts";
 
-/** Flags every command that talks to the broker takes. No default shown for --url: it would print a password. */
+/** Flags every command that talks to the broker takes. */
 export const brokerArgs = {
-  url: {
-    type: "string",
-    description: `Broker URL, amqp:// or amqps:// (env ${URL_ENV}; else guest on localhost:5672)`,
-    valueHint: "url",
-  },
-  queue: { type: "string", description: "Queue the worker consumes from", default: DEFAULT_QUEUE, valueHint: "name" },
+  // No default shown: the default URL carries a password, and --help never prints one.
+  url: option({ description: "Broker URL, amqp:// or amqps://; else guest on localhost:5672", env: URL_ENV, valueHint: "url" }),
+  queue: option({ description: "Queue the worker consumes from", env: "FIBRPC_QUEUE", fallback: DEFAULT_QUEUE, valueHint: "name" }),
 } as const satisfies ArgsDef;
 
-export function brokerOptionsFrom(args: { url?: string | undefined }): BrokerOptions {
-  return { url: resolveUrl(args.url, process.env) };
+export function brokerOptionsFrom(args: { url?: unknown }): BrokerOptions {
+  return { url: resolveUrl(readOption("url", args.url, brokerArgs.url), process.env) };
+}
+
+export function queueFrom(args: { queue?: unknown }): string {
+  return readOption("queue", args.queue, brokerArgs.queue);
 }
 
 /** Positional arguments as citty collects them, strings only. */

@@ -1,49 +1,50 @@
-import { defineCommand } from "citty";
+import { defineCommand, type ArgsDef } from "citty";
 import { FibrpcError, UsageError } from "../errors.ts";
 import { parseN } from "../protocol.ts";
-import { RpcClient, type CallOutcome } from "../rpc/client.ts";
+import { RpcClient, type CallOptions, type CallOutcome } from "../rpc/client.ts";
 import { parseDurationFlag } from "../cli/flags.ts";
+import { flag, option, readFlag, readOption } from "../cli/options.ts";
 import { rejectOnInterrupt } from "../cli/signals.ts";
-import { brokerArgs, brokerOptionsFrom, positionals } from "./_shared.ts";
+import { brokerArgs, brokerOptionsFrom, positionals, queueFrom } from "./_shared.ts";
+
+const callArgs = {
+  n: { type: "positional", description: "One or more non-negative integers", required: true, valueHint: "n..." },
+  ...brokerArgs,
+  timeout: option({ description: "Give up after this long: 2, 0.5, 500ms, 1m", env: "FIBRPC_TIMEOUT", fallback: "10s", valueHint: "duration" }),
+  json: flag({ description: "One JSON object per n on stdout, errors included", env: "FIBRPC_JSON" }),
+  "wait-for-server": flag({
+    description: "Wait up to --timeout for a worker to appear instead of failing at once with exit 3",
+    env: "FIBRPC_WAIT_FOR_SERVER",
+  }),
+  "reply-queue": option({
+    description: "Where replies come back: direct reply-to, or an exclusive queue for brokers without it",
+    env: "FIBRPC_REPLY_QUEUE",
+    fallback: "direct",
+    choices: ["direct", "exclusive"],
+  }),
+} as const satisfies ArgsDef;
 
 export default defineCommand({
   meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order" },
-  args: {
-    n: { type: "positional", description: "One or more non-negative integers", required: true, valueHint: "n..." },
-    ...brokerArgs,
-    timeout: { type: "string", description: "Give up after this long (2, 0.5, 500ms, 1m)", default: "10s", valueHint: "duration" },
-    json: { type: "boolean", description: "One JSON object per n on stdout, errors included" },
-    "wait-for-server": {
-      type: "boolean",
-      description: "Wait up to --timeout for a worker to appear instead of failing at once with exit 3",
-    },
-    "reply-queue": {
-      type: "enum",
-      options: ["direct", "exclusive"],
-      default: "direct",
-      description: "Where replies come back: direct reply-to, or an exclusive queue for brokers without it",
-    },
-  },
+  args: callArgs,
   async run({ args }) {
     const ns = positionals(args).map(parseArgumentN);
     if (ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30'");
-    const timeoutMs = parseDurationFlag("timeout", args.timeout);
+    const options: CallOptions = {
+      queue: queueFrom(args),
+      timeoutMs: parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout)),
+      waitForServer: readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]),
+      replyQueue: readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct",
+    };
+    const json = readFlag("json", args.json, callArgs.json);
     const client = await Promise.race([RpcClient.connect(brokerOptionsFrom(args)), rejectOnInterrupt()]);
     let outcomes: CallOutcome[];
     try {
-      outcomes = await Promise.race([
-        client.callMany(ns, {
-          queue: args.queue,
-          timeoutMs,
-          waitForServer: args["wait-for-server"] === true,
-          replyQueue: args["reply-queue"] === "exclusive" ? "exclusive" : "direct",
-        }),
-        rejectOnInterrupt(),
-      ]);
+      outcomes = await Promise.race([client.callMany(ns, options), rejectOnInterrupt()]);
     } finally {
       await client.close();
     }
-    await Bun.write(Bun.stdout, args.json === true ? formatJson(outcomes) : formatPlain(outcomes));
+    await Bun.write(Bun.stdout, json ? formatJson(outcomes) : formatPlain(outcomes));
     const firstFailure = outcomes.find((outcome) => !outcome.ok);
     if (firstFailure && !firstFailure.ok) throw describeFailure(firstFailure, outcomes);
   },

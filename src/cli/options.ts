@@ -1,0 +1,65 @@
+import type { BooleanArgDef, StringArgDef } from "citty";
+import { UsageError } from "../errors.ts";
+
+/**
+ * Every flag can also be set by an environment variable (for containers and systemd units);
+ * an explicit flag wins over the environment, which wins over the default. citty's own
+ * `default` would hide whether a flag was given, so defaults live here and --help shows them.
+ */
+export type EnvOption = StringArgDef & { env: string; fallback?: string | undefined; choices?: readonly string[] };
+export type EnvFlag = BooleanArgDef & { env: string };
+
+type Env = Record<string, string | undefined>;
+
+export function option<const Fallback extends string | undefined = undefined>(spec: {
+  description: string;
+  env: string;
+  fallback?: Fallback;
+  valueHint?: string;
+  choices?: readonly string[];
+}): EnvOption & { fallback: Fallback } {
+  const notes = [`env ${spec.env}`, spec.fallback === undefined ? undefined : `default ${spec.fallback}`].filter(Boolean);
+  return {
+    type: "string",
+    description: `${spec.description} (${notes.join(", ")})`,
+    valueHint: spec.choices ? spec.choices.join("|") : (spec.valueHint ?? "value"),
+    env: spec.env,
+    fallback: spec.fallback as Fallback,
+    ...(spec.choices === undefined ? {} : { choices: spec.choices }),
+  };
+}
+
+export function flag(spec: { description: string; env: string }): EnvFlag {
+  return { type: "boolean", description: `${spec.description} (env ${spec.env}=1)`, env: spec.env };
+}
+
+function given(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** The option's value: flag, else environment, else default (undefined only when there is none). */
+export function readOption<Fallback extends string | undefined>(
+  name: string,
+  value: unknown,
+  def: EnvOption & { fallback: Fallback },
+  env: Env = process.env,
+): string | Fallback {
+  const chosen: string | Fallback = given(value) ?? given(env[def.env]) ?? def.fallback;
+  if (chosen !== undefined && def.choices !== undefined && !def.choices.includes(chosen)) {
+    throw new UsageError(`--${name} must be one of ${def.choices.join(", ")}; got '${chosen}'`);
+  }
+  return chosen;
+}
+
+const TRUE = new Set(["1", "true", "yes", "on"]);
+const FALSE = new Set(["0", "false", "no", "off", ""]);
+
+export function readFlag(name: string, value: unknown, def: EnvFlag, env: Env = process.env): boolean {
+  if (typeof value === "boolean") return value;
+  const raw = env[def.env];
+  if (raw === undefined) return false;
+  const normalised = raw.trim().toLowerCase();
+  if (TRUE.has(normalised)) return true;
+  if (FALSE.has(normalised)) return false;
+  throw new UsageError(`${def.env} (for --${name}) must be 1 or 0, true or false; got '${raw}'`);
+}

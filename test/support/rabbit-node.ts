@@ -1,0 +1,134 @@
+/**
+ * A throwaway RabbitMQ node of a test's own, on its own ports, for tests that stop, restart or
+ * reconfigure a broker (outages, TLS) without touching the shared one on 5672. Needs the Debian
+ * rabbitmq-server package and root (the node runs as the rabbitmq user in a folder it owns).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface RabbitNodeOptions {
+  /** Short name used in the node name and temp folder. */
+  label: string;
+  /** Extra rabbitmq.conf lines (e.g. a TLS listener); `{dir}` is replaced by the node's folder. */
+  extraConfig?: string[];
+  /** Plugins to enable, e.g. ["rabbitmq_auth_mechanism_ssl"]. */
+  plugins?: string[];
+  /** Files to place in the node's folder before it starts (certificates), readable by rabbitmq. */
+  files?: Record<string, string>;
+}
+
+async function run(command: string[], env?: Record<string, string>): Promise<{ code: number; output: string }> {
+  const proc = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, output: out + err };
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  try {
+    const server = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    server.stop(true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Two free consecutive ports (AMQP, then Erlang distribution), plus a spare for a TLS listener. */
+async function freePorts(): Promise<[number, number, number]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 40_000 + Math.floor(Math.random() * 9_000) * 2;
+    if ((await portIsFree(base)) && (await portIsFree(base + 1)) && (await portIsFree(base + 2))) return [base, base + 1, base + 2];
+  }
+  throw new Error("no free ports for a throwaway RabbitMQ node");
+}
+
+async function tcpOpen(port: number): Promise<boolean> {
+  try {
+    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    socket.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class RabbitNode {
+  private constructor(
+    readonly nodeName: string,
+    readonly port: number,
+    /** A spare port the caller may use in extraConfig (as `{tlsPort}`), e.g. for an amqps listener. */
+    readonly tlsPort: number,
+    readonly dir: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** amqp://guest:guest@127.0.0.1:PORT: guest may log in from loopback on this node. */
+  get url(): string {
+    return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  static async start(options: RabbitNodeOptions): Promise<RabbitNode> {
+    const [port, distPort, tlsPort] = await freePorts();
+    const dir = mkdtempSync(`/tmp/fibrpc-rabbit-${options.label}-`);
+    const nodeName = `fibrpc-${options.label}-${port}@localhost`;
+    mkdirSync(join(dir, "mnesia"));
+    mkdirSync(join(dir, "log"));
+    const substitute = (line: string) => line.replaceAll("{dir}", dir).replaceAll("{tlsPort}", String(tlsPort));
+    const config = [`listeners.tcp.1 = 127.0.0.1:${port}`, "loopback_users = none", ...(options.extraConfig ?? []).map(substitute)];
+    writeFileSync(join(dir, "rabbitmq.conf"), `${config.join("\n")}\n`);
+    writeFileSync(join(dir, "enabled_plugins"), `[${(options.plugins ?? []).join(",")}].\n`);
+    for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
+    await run(["chown", "-R", "rabbitmq:rabbitmq", dir]);
+    const env = {
+      RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
+      RABBITMQ_NODENAME: nodeName,
+      RABBITMQ_DIST_PORT: String(distPort),
+      RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
+      RABBITMQ_LOG_BASE: join(dir, "log"),
+      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+    };
+    const node = new RabbitNode(nodeName, port, tlsPort, dir, env);
+    const started = await run(["rabbitmq-server", "-detached"], env);
+    if (started.code !== 0) throw new Error(`rabbitmq-server -detached failed: ${started.output}`);
+    if (!(await node.waitUntilListening(30_000))) {
+      await node.destroy();
+      throw new Error(`throwaway RabbitMQ node ${nodeName} did not listen on ${port}; see ${dir}/log`);
+    }
+    return node;
+  }
+
+  async waitUntilListening(timeoutMs = 15_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await tcpOpen(this.port)) return true;
+      await Bun.sleep(100);
+    }
+    return false;
+  }
+
+  private async ctl(...args: string[]): Promise<void> {
+    const result = await run(["rabbitmqctl", "-n", this.nodeName, ...args], this.env);
+    if (result.code !== 0) throw new Error(`rabbitmqctl ${args.join(" ")} failed: ${result.output}`);
+  }
+
+  /** Stops the broker application (clients see 320 CONNECTION_FORCED); the Erlang node stays up. */
+  async stopApp(): Promise<void> {
+    await this.ctl("stop_app");
+  }
+
+  async startApp(): Promise<void> {
+    await this.ctl("start_app");
+    await this.waitUntilListening();
+  }
+
+  /** Runs any rabbitmqctl command against this node (add_user, set_vm_memory_high_watermark, …). */
+  async rabbitmqctl(...args: string[]): Promise<void> {
+    await this.ctl(...args);
+  }
+
+  /** Stops the node and removes its folder. Safe to call twice. */
+  async destroy(): Promise<void> {
+    await run(["rabbitmqctl", "-n", this.nodeName, "stop"], this.env).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

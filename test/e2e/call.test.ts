@@ -1,0 +1,224 @@
+import "../support/preflight.ts";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { BROKER_URL, deleteQueue, queueState, uniqueQueue, withChannel, eventually } from "../support/broker.ts";
+import { FIBRPC, runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import amqp from "amqplib";
+
+/** A consumer that takes requests and never answers: the caller must time out. */
+async function silentConsumer(queue: string): Promise<{ close(): Promise<void> }> {
+  const connection = await amqp.connect(BROKER_URL);
+  const channel = await connection.createChannel();
+  await channel.assertQueue(queue, { durable: false });
+  await channel.consume(queue, () => {}, { noAck: true });
+  return { close: () => connection.close() };
+}
+
+describe("fibrpc call against fibrpc serve", () => {
+  const queue = uniqueQueue("call");
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    serve = await ServeProcess.start(["--queue", queue, "--max-n", "5000"]);
+  });
+  afterAll(async () => {
+    await serve.stop();
+    await deleteQueue(queue);
+  });
+
+  test("prints F(30) and exits 0", async () => {
+    const result = await runFibrpc(["call", "30", "--queue", queue]);
+    expect(result).toMatchObject({ code: 0, stdout: "832040\n", stderr: "" });
+  });
+
+  test("several n: one line each, in argument order, pipelined on one connection", async () => {
+    const result = await runFibrpc(["call", "93", "0", "1", "1000", "2", "--queue", queue]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines.slice(0, 3)).toEqual(["12200160415121876738", "0", "1"]);
+    expect(lines[3]).toHaveLength(209);
+    expect(lines[4]).toBe("1");
+  });
+
+  test("--json gives one object per n", async () => {
+    const result = await runFibrpc(["call", "10", "20", "--json", "--queue", queue]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))).toEqual([
+      { n: 10, ok: true, value: "55" },
+      { n: 20, ok: true, value: "6765" },
+    ]);
+  });
+
+  test("an exclusive reply queue works too, and is gone afterwards", async () => {
+    const result = await runFibrpc(["call", "30", "--reply-queue", "exclusive", "--queue", queue]);
+    expect(result).toMatchObject({ code: 0, stdout: "832040\n" });
+  });
+
+  test("the server's error comes back as exit 1 with its code on stderr", async () => {
+    const result = await runFibrpc(["call", "5", "6000", "7", "--queue", queue]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("5\n"); // stops at the first failure: line i is still argument i
+    expect(result.stderr).toContain("OUT_OF_RANGE");
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    const json = await runFibrpc(["call", "5", "6000", "--json", "--queue", queue]);
+    expect(json.code).toBe(1);
+    const [, failed] = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    expect(failed).toMatchObject({ n: 6000, ok: false, error: { kind: "server-error", code: "OUT_OF_RANGE" } });
+  });
+
+  test("the environment sets the queue; the flag wins over it", async () => {
+    expect((await runFibrpc(["call", "12"], { env: { FIBRPC_QUEUE: queue } })).stdout).toBe("144\n");
+    const flagWins = await runFibrpc(["call", "12", "--queue", queue], { env: { FIBRPC_QUEUE: uniqueQueue("absent") } });
+    expect(flagWins.code).toBe(0);
+  });
+
+  test("no reply queue or request is left behind", async () => {
+    await runFibrpc(["call", "1", "2", "3", "--queue", queue]);
+    expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
+  });
+});
+
+describe("fibrpc call exit codes", () => {
+  test("2: an n that is not a non-negative integer is refused before sending", async () => {
+    for (const bad of ["3.5", "1e3", "0x10", "abc", "", "99999999999999999999"]) {
+      const result = await runFibrpc(["call", bad]);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toMatch(/^fibrpc: invalid n/);
+    }
+    expect((await runFibrpc(["call", "-5"])).code).toBe(2);
+  });
+
+  test("2: unknown flags, a bad duration, no n at all", async () => {
+    for (const args of [["call", "5", "--timout", "3"], ["call", "5", "--timeout", "soon"], ["call"], ["nosuchcommand"]]) {
+      const result = await runFibrpc(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+
+  test("3: the queue does not exist, found out at once", async () => {
+    const result = await runFibrpc(["call", "30", "--queue", uniqueQueue("missing"), "--timeout", "30s"]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("does not exist");
+  });
+
+  test("3: the queue exists but nobody consumes from it", async () => {
+    const queue = uniqueQueue("idle");
+    await withChannel((channel) => channel.assertQueue(queue, { durable: false }));
+    try {
+      const result = await runFibrpc(["call", "30", "--queue", queue, "--timeout", "30s"]);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain("no consumer");
+      expect((await queueState(queue))?.messageCount).toBe(0); // nothing was sent
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+
+  test("--wait-for-server waits for a worker to appear, then answers", async () => {
+    const queue = uniqueQueue("late");
+    const waiting = runFibrpc(["call", "30", "--queue", queue, "--wait-for-server", "--timeout", "20s"]);
+    await Bun.sleep(500);
+    const serve = await ServeProcess.start(["--queue", queue]);
+    try {
+      expect(await waiting).toMatchObject({ code: 0, stdout: "832040\n" });
+    } finally {
+      await serve.stop();
+      await deleteQueue(queue);
+    }
+  });
+
+  test("--wait-for-server still ends with 3 when no worker comes", async () => {
+    const result = await runFibrpc(["call", "30", "--queue", uniqueQueue("never"), "--wait-for-server", "--timeout", "1s"]);
+    expect(result.code).toBe(3);
+  });
+
+  test("4: a consumer that never answers means a timeout", async () => {
+    const queue = uniqueQueue("silent");
+    const consumer = await silentConsumer(queue);
+    try {
+      const result = await runFibrpc(["call", "30", "31", "--queue", queue, "--timeout", "500ms"]);
+      expect(result.code).toBe(4);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain("timeout");
+    } finally {
+      await consumer.close();
+      await deleteQueue(queue);
+    }
+  });
+
+  test("5: nothing listens at the broker address", async () => {
+    const result = await runFibrpc(["call", "30", "--url", "amqp://guest:guest@127.0.0.1:1"]);
+    expect(result.code).toBe(5);
+    expect(result.stderr).toContain("unreachable");
+  });
+
+  test("5: the broker host does not resolve", async () => {
+    const result = await runFibrpc(["call", "30", "--url", "amqp://guest:guest@no-such-host.invalid:5672"]);
+    expect(result.code).toBe(5);
+  });
+
+  test("6: wrong password, and the password never shows", async () => {
+    const secret = `pw-${crypto.randomUUID()}`;
+    const url = BROKER_URL.replace(/\/\/([^:]+):[^@]*@/, `//$1:${secret}@`);
+    const result = await runFibrpc(["call", "30", "--url", url]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain("refused");
+    expect(result.stdout + result.stderr).not.toContain(secret);
+    const viaEnv = await runFibrpc(["call", "30"], { env: { AMQP_URL: url } });
+    expect(viaEnv.code).toBe(6);
+    expect(viaEnv.stdout + viaEnv.stderr).not.toContain(secret);
+  });
+
+  test("6: the virtual host does not exist", async () => {
+    const result = await runFibrpc(["call", "30", "--url", `${BROKER_URL}/no-such-vhost`]);
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain("virtual host");
+  });
+
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    test(`${code}: interrupted by ${signal} while waiting`, async () => {
+      const queue = uniqueQueue("interrupt");
+      const consumer = await silentConsumer(queue);
+      try {
+        const proc = Bun.spawn([FIBRPC, "call", "30", "--queue", queue, "--timeout", "20s"], {
+          env: { ...process.env, AMQP_URL: BROKER_URL, NO_COLOR: "1" },
+          stdout: "pipe",
+          stderr: "pipe",
+        });
+        expect(await eventually(async () => ((await queueState(queue))?.consumerCount ?? 0) > 0)).toBe(true);
+        await Bun.sleep(300); // let the request go out
+        proc.kill(signal);
+        expect(await proc.exited).toBe(code);
+        expect(await new Response(proc.stderr).text()).toContain(`interrupted by ${signal}`);
+      } finally {
+        await consumer.close();
+        await deleteQueue(queue);
+      }
+    });
+  }
+});
+
+describe("help and version", () => {
+  test("--version names version and commit", async () => {
+    const result = await runFibrpc(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^fibrpc \d+\.\d+\.\d+\S* \(\S+\)\n$/);
+  });
+
+  test("call --help documents every exit code, without colour when piped", async () => {
+    const result = await runFibrpc(["call", "--help"]);
+    expect(result.code).toBe(0);
+    for (const code of ["0", "1", "2", "3", "4", "5", "6", "130"]) expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
+    expect(result.stdout).not.toContain("\u001b[");
+    expect(result.stdout).toContain("AMQP_URL");
+  });
+
+  test("no command prints the overview", async () => {
+    const result = await runFibrpc([]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("serve");
+    expect(result.stdout).toContain("call");
+  });
+});

@@ -1,0 +1,168 @@
+import "../support/preflight.ts";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import amqp, { type Channel, type ConsumeMessage } from "amqplib";
+import { BROKER_URL, declareQueue, deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
+import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+
+interface RawReply {
+  body: string;
+  type: string | undefined;
+  contentType: string | undefined;
+  errorCode: unknown;
+}
+
+/** Publishes raw bodies to `queue` and collects the replies by correlation id, as a hostile client would. */
+async function sendRaw(queue: string, bodies: Buffer[], timeoutMs = 5000): Promise<Map<string, RawReply>> {
+  const connection = await amqp.connect(BROKER_URL);
+  try {
+    const channel: Channel = await connection.createChannel();
+    const replies = new Map<string, RawReply>();
+    await channel.consume(
+      "amq.rabbitmq.reply-to",
+      (message: ConsumeMessage | null) => {
+        if (!message) return;
+        replies.set(String(message.properties.correlationId), {
+          body: message.content.toString(),
+          type: message.properties.type,
+          contentType: message.properties.contentType,
+          errorCode: message.properties.headers?.["x-error-code"],
+        });
+      },
+      { noAck: true },
+    );
+    bodies.forEach((body, index) =>
+      channel.sendToQueue(queue, body, { correlationId: String(index), replyTo: "amq.rabbitmq.reply-to" }),
+    );
+    await eventually(() => replies.size === bodies.length, timeoutMs);
+    return replies;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function queueType(queue: string): Promise<string | undefined> {
+  const proc = Bun.spawn(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "type"], { stdout: "pipe", stderr: "ignore" });
+  const text = await new Response(proc.stdout).text();
+  return text
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .find(([name]) => name === queue)?.[1];
+}
+
+describe("fibrpc serve answers malformed requests with errors and goes on", () => {
+  const queue = uniqueQueue("poison");
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    serve = await ServeProcess.start(["--queue", queue, "--max-n", "1000"]);
+  });
+  afterAll(async () => {
+    await serve.stop();
+    await deleteQueue(queue);
+  });
+
+  test("each bad body gets an error reply with its code; nothing is requeued", async () => {
+    const cases: [Buffer, string][] = [
+      [Buffer.from(""), "INVALID_ARGUMENT"],
+      [Buffer.from("-1"), "INVALID_ARGUMENT"],
+      [Buffer.from("3.5"), "INVALID_ARGUMENT"],
+      [Buffer.from("1e3"), "INVALID_ARGUMENT"],
+      [Buffer.from("0x10"), "INVALID_ARGUMENT"],
+      [Buffer.from(" 30 "), "INVALID_ARGUMENT"],
+      [Buffer.from([0xff, 0xfe, 0x33]), "INVALID_ARGUMENT"],
+      [Buffer.from("9".repeat(1_000_000)), "INVALID_ARGUMENT"],
+      [Buffer.from("1001"), "OUT_OF_RANGE"],
+    ];
+    const replies = await sendRaw(queue, [...cases.map(([body]) => body), Buffer.from("30")]);
+    cases.forEach(([, code], index) => {
+      const reply = replies.get(String(index));
+      expect(reply).toBeDefined();
+      expect(reply?.type).toBe("error");
+      expect(reply?.contentType).toBe("application/json");
+      expect(reply?.errorCode).toBe(code);
+      expect(JSON.parse(reply?.body ?? "{}").error.code).toBe(code);
+    });
+    expect(replies.get(String(cases.length))?.body).toBe("832040");
+    expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
+    expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n");
+  });
+
+  test("a request without reply_to is acked with a warning, not requeued", async () => {
+    const connection = await amqp.connect(BROKER_URL);
+    const channel = await connection.createConfirmChannel();
+    channel.sendToQueue(queue, Buffer.from("5"));
+    await channel.waitForConfirms();
+    await connection.close();
+    expect(await serve.waitForLog(/without reply_to/)).toBe(true);
+    expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
+  });
+});
+
+describe("fibrpc serve and the queue", () => {
+  for (const kind of ["classic", "quorum"] as const) {
+    test(`adopts an existing ${kind} queue as it is (no 406), and answers`, async () => {
+      const queue = uniqueQueue(`adopt-${kind}`);
+      await declareQueue(queue, kind);
+      const serve = await ServeProcess.start(["--queue", queue, "--queue-type", kind === "classic" ? "quorum" : "classic"]);
+      try {
+        expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n");
+        expect(serve.log).not.toContain("PRECONDITION");
+        expect(serve.log).not.toContain("declared it");
+        expect(await queueType(queue)).toBe(kind);
+      } finally {
+        await serve.stop();
+        await deleteQueue(queue);
+      }
+    });
+  }
+
+  test("declares a missing queue with --queue-type quorum", async () => {
+    const queue = uniqueQueue("declare-quorum");
+    const serve = await ServeProcess.start(["--queue", queue, "--queue-type", "quorum"]);
+    try {
+      expect(serve.log).toContain("declared it, quorum");
+      expect(await queueType(queue)).toBe("quorum");
+    } finally {
+      await serve.stop();
+      await deleteQueue(queue);
+    }
+  });
+});
+
+describe("fibrpc serve lifecycle", () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    test(`${signal} stops it cleanly with exit 0`, async () => {
+      const queue = uniqueQueue("stop");
+      const serve = await ServeProcess.start(["--queue", queue]);
+      expect(await serve.stop(signal)).toBe(0);
+      expect(serve.log).toContain("shutting down");
+      expect(await eventually(async () => (await queueState(queue))?.consumerCount === 0)).toBe(true);
+      await deleteQueue(queue);
+    });
+  }
+
+  test("logs where it connected, with the password hidden, and --log-format json gives JSON lines", async () => {
+    const queue = uniqueQueue("logs");
+    const serve = await ServeProcess.start(["--queue", queue, "--log-format", "json", "--prefetch", "7"]);
+    await serve.stop();
+    await deleteQueue(queue);
+    const lines = serve.log.trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.msg).join("\n")).toContain(`consuming on queue '${queue}'`);
+    expect(lines.some((line) => /prefetch 7/.test(line.msg))).toBe(true);
+    expect(serve.log).toMatch(/guest:\*\*\*@/);
+  });
+
+  test("a refused login ends serve with exit 6, password hidden", async () => {
+    const secret = `pw-${crypto.randomUUID()}`;
+    const url = BROKER_URL.replace(/\/\/([^:]+):[^@]*@/, `//$1:${secret}@`);
+    const result = await runFibrpc(["serve", "--queue", uniqueQueue("refused")], { env: { AMQP_URL: url } });
+    expect(result.code).toBe(6);
+    expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
+  test("bad flags are usage errors (exit 2)", async () => {
+    expect((await runFibrpc(["serve", "--prefetch", "0"])).code).toBe(2);
+    expect((await runFibrpc(["serve", "--prefech", "5"])).code).toBe(2);
+    expect((await runFibrpc(["serve", "--queue-type", "stream"])).code).toBe(2);
+  });
+});

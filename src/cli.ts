@@ -9,7 +9,7 @@ import { FibrpcError } from "./errors.ts";
 import { CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
-import { findUnknownFlag } from "./cli/strict-args.ts";
+import { findFlagProblem } from "./cli/strict-args.ts";
 
 type Loader = () => Promise<CommandDef>;
 
@@ -45,9 +45,10 @@ async function main(rawArgs: string[]): Promise<number> {
     await printHelp(command, HELP_EPILOGUES[name]);
     return EXIT.ok;
   }
-  const unknown = findUnknownFlag(rest, await resolveArgs(command));
-  if (unknown !== undefined) {
-    await printError(`unknown option '${unknown}' for '${name}' (see 'fibrpc ${name} --help')`);
+  const problem = findFlagProblem(rest, await resolveArgs(command));
+  if (problem !== undefined) {
+    const what = problem.kind === "unknown" ? `unknown option '${problem.flag}' for '${name}'` : `option '${problem.flag}' needs a value`;
+    await printError(`${what} (see 'fibrpc ${name} --help')`);
     return EXIT.usage;
   }
   const { result } = await runCommand(command, { rawArgs: rest });

@@ -6,11 +6,14 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 }
 
+export type FlagProblem = { kind: "unknown" | "missing-value"; flag: string };
+
 /**
  * citty silently ignores flags it does not know, so `--timout 5` would run with the default
- * timeout. This finds the first such flag so the CLI can refuse it. Pure: argv in, name out.
+ * timeout, and a value flag given last with no value (`call 5 --timeout`) as if it were not
+ * given at all. This finds the first such flag so the CLI can refuse it. Pure: argv in, problem out.
  */
-export function findUnknownFlag(rawArgs: readonly string[], args: ArgsDef): string | undefined {
+export function findFlagProblem(rawArgs: readonly string[], args: ArgsDef): FlagProblem | undefined {
   const known = new Set(BUILTIN_FLAGS);
   const takesValue = new Set<string>();
   for (const [name, def] of Object.entries(args)) {
@@ -28,8 +31,12 @@ export function findUnknownFlag(rawArgs: readonly string[], args: ArgsDef): stri
     if (arg === "--") return undefined;
     if (!arg.startsWith("-") || arg === "-") continue;
     const name = arg.replace(/^--?/, "").split("=")[0] ?? "";
-    if (!known.has(name)) return arg.split("=")[0];
-    if (takesValue.has(name) && !arg.includes("=")) index++;
+    const flag = arg.split("=")[0] ?? arg;
+    if (!known.has(name)) return { kind: "unknown", flag };
+    if (takesValue.has(name) && !arg.includes("=")) {
+      if (index + 1 >= rawArgs.length || rawArgs[index + 1] === "--") return { kind: "missing-value", flag };
+      index++;
+    }
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
-import { findUnknownFlag } from "../../src/cli/strict-args.ts";
+import { findFlagProblem } from "../../src/cli/strict-args.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../../src/cli/flags.ts";
 import {
   BrokerRefusedError,
@@ -31,7 +31,7 @@ describe("exitCodeFor", () => {
   });
 });
 
-describe("findUnknownFlag", () => {
+describe("findFlagProblem", () => {
   const args = {
     n: { type: "positional" },
     timeout: { type: "string" },
@@ -40,18 +40,23 @@ describe("findUnknownFlag", () => {
   } satisfies ArgsDef;
 
   test("accepts known flags, their negations, values and positionals", () => {
-    expect(findUnknownFlag(["30", "--timeout", "5", "--json", "--no-json", "--wait-for-server"], args)).toBeUndefined();
-    expect(findUnknownFlag(["--timeout=5", "--help", "--", "--anything"], args)).toBeUndefined();
+    expect(findFlagProblem(["30", "--timeout", "5", "--json", "--no-json", "--wait-for-server"], args)).toBeUndefined();
+    expect(findFlagProblem(["--timeout=5", "--help", "--", "--anything"], args)).toBeUndefined();
   });
 
   test("names the first unknown flag", () => {
-    expect(findUnknownFlag(["30", "--timout", "5"], args)).toBe("--timout");
-    expect(findUnknownFlag(["--bogus=1"], args)).toBe("--bogus");
-    expect(findUnknownFlag(["-5"], args)).toBe("-5");
+    expect(findFlagProblem(["30", "--timout", "5"], args)).toEqual({ kind: "unknown", flag: "--timout" });
+    expect(findFlagProblem(["--bogus=1"], args)).toEqual({ kind: "unknown", flag: "--bogus" });
+    expect(findFlagProblem(["-5"], args)).toEqual({ kind: "unknown", flag: "-5" });
+  });
+
+  test("a value flag given last, or before --, has no value", () => {
+    expect(findFlagProblem(["30", "--timeout"], args)).toEqual({ kind: "missing-value", flag: "--timeout" });
+    expect(findFlagProblem(["--timeout", "--", "30"], args)).toEqual({ kind: "missing-value", flag: "--timeout" });
   });
 
   test("a value that looks like a flag is taken as the value", () => {
-    expect(findUnknownFlag(["--timeout", "-1"], args)).toBeUndefined();
+    expect(findFlagProblem(["--timeout", "-1"], args)).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 import type { ArgsDef } from "citty";
-import { URL_ENV, resolveUrl } from "../config.ts";
+import { URL_ENV, checkBrokerUrl, resolveUrl } from "../config.ts";
 import { DEFAULT_QUEUE } from "../protocol.ts";
 import type { BrokerOptions } from "../rpc/broker.ts";
 import { option, readOption } from "../cli/options.ts";
@@ -12,7 +12,7 @@ export const brokerArgs = {
 } as const satisfies ArgsDef;
 
 export function brokerOptionsFrom(args: { url?: unknown }): BrokerOptions {
-  return { url: resolveUrl(readOption("url", args.url, brokerArgs.url), process.env) };
+  return { url: checkBrokerUrl(resolveUrl(readOption("url", args.url, brokerArgs.url), process.env)) };
 }
 
 export function queueFrom(args: { queue?: unknown }): string {

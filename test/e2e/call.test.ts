@@ -89,8 +89,15 @@ describe("fibrpc call exit codes", () => {
     expect((await runFibrpc(["call", "-5"])).code).toBe(2);
   });
 
-  test("2: unknown flags, a bad duration, no n at all", async () => {
-    for (const args of [["call", "5", "--timout", "3"], ["call", "5", "--timeout", "soon"], ["call"], ["nosuchcommand"]]) {
+  test("2: unknown flags, a flag without its value, a bad duration, a bad URL, no n at all", async () => {
+    for (const args of [
+      ["call", "5", "--timout", "3"],
+      ["call", "5", "--timeout"],
+      ["call", "5", "--timeout", "soon"],
+      ["call", "5", "--url", "http://guest:guest@localhost"],
+      ["call"],
+      ["nosuchcommand"],
+    ]) {
       const result = await runFibrpc(args);
       expect(result.code).toBe(2);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);

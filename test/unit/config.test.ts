@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { DEFAULT_URL, redactUrl, resolveUrl, scrubSecret } from "../../src/config.ts";
+import { checkBrokerUrl, DEFAULT_URL, redactUrl, resolveUrl, scrubSecret } from "../../src/config.ts";
+import { UsageError } from "../../src/errors.ts";
 import { formatDurationMs, parseDurationMs } from "../../src/duration.ts";
 
 describe("resolveUrl", () => {
@@ -40,5 +41,19 @@ describe("durations", () => {
   test("formats back for messages", () => {
     expect(formatDurationMs(250)).toBe("250ms");
     expect(formatDurationMs(1500)).toBe("1.5s");
+  });
+});
+
+describe("checkBrokerUrl", () => {
+  test("accepts amqp and amqps URLs", () => {
+    expect(checkBrokerUrl("amqp://guest:guest@localhost:5672")).toBe("amqp://guest:guest@localhost:5672");
+    expect(checkBrokerUrl("amqps://rabbit.example.com/prod?heartbeat=10")).toBe("amqps://rabbit.example.com/prod?heartbeat=10");
+  });
+
+  test("refuses what cannot name a broker as a usage error, without the password", () => {
+    for (const url of ["foo", "http://x", "amqp://u:hunter2@host:99999", "amqp://:5672"]) {
+      expect(() => checkBrokerUrl(url)).toThrow(UsageError);
+      expect(() => checkBrokerUrl(url)).not.toThrow(/hunter2/);
+    }
   });
 });

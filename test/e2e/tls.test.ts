@@ -48,6 +48,10 @@ describe("amqps:// with a private CA", () => {
     expect(byFlag).toMatchObject({ code: 0, stdout: "832040\n", stderr: "" });
     const byEnv = await runFibrpc(["call", "31", "--queue", queue], { env: { AMQP_URL: node.tlsUrl, FIBRPC_CA: certs.caFile } });
     expect(byEnv).toMatchObject({ code: 0, stdout: "1346269\n", stderr: "" });
+    const flagWins = await runFibrpc(["call", "32", "--ca", certs.caFile, "--queue", queue], {
+      env: { AMQP_URL: node.tlsUrl, FIBRPC_CA: certs.otherCaFile },
+    });
+    expect(flagWins).toMatchObject({ code: 0, stdout: "2178309\n", stderr: "" });
   });
 
   test("a CA that did not sign the broker's certificate: 'certificate verify failed', exit 5, password hidden", async () => {

@@ -12,7 +12,7 @@ describe("--help names the environment variable of every flag", () => {
     test(name, async () => {
       const help = await runFibrpc([name, "--help"]);
       expect(help.code).toBe(0);
-      const envNames = Object.values(command.args as ArgsDef).flatMap((def) => (typeof def.env === "string" ? [def.env] : []));
+      const envNames = Object.values(command.args as ArgsDef).flatMap((def) => ("env" in def && typeof def.env === "string" ? [def.env] : []));
       for (const env of envNames) expect(help.stdout).toContain(`env ${env}`);
     });
   }

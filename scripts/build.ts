@@ -6,13 +6,6 @@
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
 
-const { values } = parseArgs({
-  options: {
-    target: { type: "string" },
-    outfile: { type: "string", default: "dist/fibrpc" },
-  },
-});
-
 function gitCommit(): string {
   const result = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stderr: "ignore" });
   const commit = result.success ? result.stdout.toString().trim() : "";
@@ -21,7 +14,8 @@ function gitCommit(): string {
   return dirty ? `${commit}-dirty` : commit;
 }
 
-export async function buildBinary(outfile: string, target?: string): Promise<void> {
+/** Compiles src/cli.ts into one executable; the release script (scripts/release.ts) uses this for every target. */
+export async function buildBinary(outfile: string, target?: string): Promise<Bun.BuildOutput> {
   const result = await Bun.build({
     entrypoints: ["src/cli.ts"],
     compile: {
@@ -44,9 +38,17 @@ export async function buildBinary(outfile: string, target?: string): Promise<voi
     for (const message of result.logs) console.error(message);
     throw new Error(`build of ${outfile} failed`);
   }
+  return result;
 }
 
 if (import.meta.main) {
+  // Parsed here, not at import, so that scripts importing buildBinary keep their own arguments.
+  const { values } = parseArgs({
+    options: {
+      target: { type: "string" },
+      outfile: { type: "string", default: "dist/fibrpc" },
+    },
+  });
   await buildBinary(values.outfile ?? "dist/fibrpc", values.target);
   console.error(`built ${values.outfile}${values.target ? ` for ${values.target}` : ""}`);
 }

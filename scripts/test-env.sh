@@ -2,9 +2,15 @@
 # Makes this machine able to run `npm test`: a RabbitMQ broker on 127.0.0.1:5672 (or AMQP_URL)
 # and the independent tutorial programs' runtime (Debian's python3-pika). Idempotent and quick
 # when all is there. Installs with apt-get only when run as root; otherwise says what is missing.
+# `--release` (npm run test:release) also wants qemu-user-static and the arm64 libc, to run the
+# linux-arm64 release binary on an x64 machine.
 set -euo pipefail
 
 missing=()
+if [ "${1:-}" = "--release" ]; then
+  command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+  [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
+fi
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
 if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
 

@@ -30,7 +30,8 @@ export default defineCommand({
   meta: { name: "serve", description: "Run the Fibonacci worker on a queue until SIGTERM/SIGINT" },
   args: serveArgs,
   async run({ args }) {
-    const read = (name: keyof typeof serveArgs & string): string => readOption(name, args[name], serveArgs[name]) ?? "";
+    // Every option but the one boolean (--insecure, from brokerArgs) is a string read the same way.
+    const read = (name: Exclude<keyof typeof serveArgs, "insecure">): string => readOption(name, args[name], serveArgs[name]) ?? "";
     const server = new FibServer({
       broker: brokerOptionsFrom(args),
       queue: queueFrom(args),

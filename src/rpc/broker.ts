@@ -8,12 +8,41 @@ export interface BrokerOptions {
   /** Seconds; 0 turns heartbeats off. Undefined keeps what the URL or broker says. */
   heartbeatSeconds?: number | undefined;
   connectTimeoutMs?: number | undefined;
+  /** For amqps:// URLs: whom to trust and who we are. Undefined: the system's CAs, no client certificate. */
+  tls?: TlsOptions | undefined;
+}
+
+export interface TlsOptions {
+  /** PEM certificates to trust instead of the system's (a private CA). */
+  ca?: Buffer | undefined;
+  /** PEM client certificate and its key, for brokers that ask for one. */
+  cert?: Buffer | undefined;
+  key?: Buffer | undefined;
+  /** False only when the user asked for it (--insecure): the broker's certificate is not checked. */
+  verify: boolean;
+  /** Log in with the client certificate (SASL EXTERNAL) rather than the URL's user and password. */
+  external: boolean;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-function socketOptions(options: BrokerOptions): Record<string, unknown> {
-  return { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, clientProperties: { connection_name: "fibrpc" } };
+function socketOptions(options: BrokerOptions, amqp: typeof import("amqplib")): Record<string, unknown> {
+  return {
+    timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    clientProperties: { connection_name: "fibrpc" },
+    ...(options.tls ? tlsSocketOptions(options.tls, amqp) : {}),
+  };
+}
+
+/** amqplib hands these to tls.connect for amqps:// URLs (and ignores them for amqp://). */
+function tlsSocketOptions(tls: TlsOptions, amqp: typeof import("amqplib")): Record<string, unknown> {
+  return {
+    rejectUnauthorized: tls.verify,
+    ...(tls.ca ? { ca: [tls.ca] } : {}),
+    ...(tls.cert ? { cert: tls.cert } : {}),
+    ...(tls.key ? { key: tls.key } : {}),
+    ...(tls.external ? { credentials: amqp.credentials.external() } : {}),
+  };
 }
 
 function connectTarget(options: BrokerOptions): string | Options.Connect {
@@ -34,7 +63,8 @@ async function amqplib(): Promise<typeof import("amqplib")> {
 /** One plain connection, for short-lived commands. Failures come back as typed errors. */
 export async function openConnection(options: BrokerOptions): Promise<ChannelModel> {
   try {
-    return await (await amqplib()).connect(connectTarget(options), socketOptions(options));
+    const amqp = await amqplib();
+    return await amqp.connect(connectTarget(options), socketOptions(options, amqp));
   } catch (error) {
     throw classifyBrokerError(error, options.url);
   }
@@ -45,7 +75,8 @@ export async function openRecoveringConnection(
   options: BrokerOptions,
   recovery: RecoveryOptions,
 ): Promise<RecoveringChannelModel> {
-  return (await amqplib()).connect(connectTarget(options), { ...socketOptions(options), recovery: { ...recovery, waitForConnect: false } });
+  const amqp = await amqplib();
+  return amqp.connect(connectTarget(options), { ...socketOptions(options, amqp), recovery: { ...recovery, waitForConnect: false } });
 }
 
 const UNREACHABLE_CODES = new Set([
@@ -58,6 +89,9 @@ const UNREACHABLE_CODES = new Set([
   "ETIMEDOUT",
   "EPIPE",
 ]);
+
+/** OpenSSL's verification results as Node and Bun report them, and a name that does not match. */
+const CERTIFICATE_REJECTED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_ALTNAME_INVALID$)/;
 
 /**
  * Maps whatever amqplib or the socket threw into fibrpc's error model, with a message
@@ -83,6 +117,12 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
   }
   if (code === "ECONNREFUSED") {
     return new BrokerUnreachableError(`broker unreachable at ${where}: connection refused`, { cause: error });
+  }
+  if (code !== undefined && CERTIFICATE_REJECTED.test(code)) {
+    return new BrokerUnreachableError(
+      `broker unreachable at ${where}: TLS: certificate verify failed (${detail}); trust the broker's CA with --ca, or skip the check with --insecure`,
+      { cause: error },
+    );
   }
   if ((code !== undefined && (/^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED/.test(code))) || /SSL|TLS|certificate/i.test(raw)) {
     return new BrokerUnreachableError(`TLS handshake with ${where} failed: ${detail}`, { cause: error });

@@ -23,11 +23,12 @@ function baseEnv(extra: Record<string, string | undefined>): Record<string, stri
 /** Runs `dist/fibrpc ARGS` as a user would and collects exit code, stdout and stderr. */
 export async function runFibrpc(
   args: string[],
-  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number; binary?: string; cwd?: string } = {},
 ): Promise<RunResult> {
   const started = performance.now();
-  const proc = Bun.spawn([FIBRPC, ...args], {
+  const proc = Bun.spawn([options.binary ?? FIBRPC, ...args], {
     env: baseEnv(options.env ?? {}),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
@@ -52,15 +53,19 @@ export class ServeProcess {
     void this.collect(proc.stderr);
   }
 
-  static async start(args: string[], env: Record<string, string | undefined> = {}): Promise<ServeProcess> {
-    const proc = Bun.spawn([FIBRPC, "serve", ...args], {
+  static async start(
+    args: string[],
+    env: Record<string, string | undefined> = {},
+    options: { binary?: string; startTimeoutMs?: number } = {},
+  ): Promise<ServeProcess> {
+    const proc = Bun.spawn([options.binary ?? FIBRPC, "serve", ...args], {
       env: baseEnv(env),
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
     });
     const serve = new ServeProcess(proc);
-    if (!(await serve.waitForLog(/consuming on queue/, 10_000))) {
+    if (!(await serve.waitForLog(/consuming on queue/, options.startTimeoutMs ?? 10_000))) {
       proc.kill("SIGKILL");
       throw new Error(`fibrpc serve did not start consuming; its stderr:\n${serve.log}`);
     }

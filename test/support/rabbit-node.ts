@@ -15,6 +15,31 @@ export interface RabbitNodeOptions {
   plugins?: string[];
   /** Files to place in the node's folder before it starts (certificates), readable by rabbitmq. */
   files?: Record<string, string>;
+  /** Ports to pick from, [first, last]; each helper's tests use a range of their own. Default: anywhere in 40000-57999. */
+  portRange?: [number, number];
+  /** An amqps listener on `tlsPort` with these PEMs; `verifyPeer` asks clients for a certificate. */
+  tls?: TlsListener;
+}
+
+export interface TlsListener {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  /** Ask for (and check) a client certificate; `failIfNoPeerCert` refuses clients without one. */
+  verifyPeer?: boolean;
+  failIfNoPeerCert?: boolean;
+}
+
+/** rabbitmq.conf lines for an amqps listener whose PEM files are in the node's folder. */
+function tlsConfig(tls: TlsListener): string[] {
+  return [
+    "listeners.ssl.default = 127.0.0.1:{tlsPort}",
+    "ssl_options.cacertfile = {dir}/tls-ca.pem",
+    "ssl_options.certfile = {dir}/tls-server.pem",
+    "ssl_options.keyfile = {dir}/tls-server.key",
+    `ssl_options.verify = ${tls.verifyPeer ? "verify_peer" : "verify_none"}`,
+    `ssl_options.fail_if_no_peer_cert = ${tls.failIfNoPeerCert ? "true" : "false"}`,
+  ];
 }
 
 async function run(command: string[], env?: Record<string, string>): Promise<{ code: number; output: string }> {
@@ -34,9 +59,9 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Two free consecutive ports (AMQP, then Erlang distribution), plus a spare for a TLS listener. */
-async function freePorts(): Promise<[number, number, number]> {
+async function freePorts(range?: [number, number]): Promise<[number, number, number]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 40_000 + Math.floor(Math.random() * 9_000) * 2;
+    const base = range ? range[0] + Math.floor(Math.random() * Math.floor((range[1] - range[0] - 1) / 3)) * 3 : 40_000 + Math.floor(Math.random() * 9_000) * 2;
     if ((await portIsFree(base)) && (await portIsFree(base + 1)) && (await portIsFree(base + 2))) return [base, base + 1, base + 2];
   }
   throw new Error("no free ports for a throwaway RabbitMQ node");
@@ -67,17 +92,24 @@ export class RabbitNode {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
   }
 
+  /** amqps://guest:guest@127.0.0.1:TLSPORT, for a node started with `tls`. */
+  get tlsUrl(): string {
+    return `amqps://guest:guest@127.0.0.1:${this.tlsPort}`;
+  }
+
   static async start(options: RabbitNodeOptions): Promise<RabbitNode> {
-    const [port, distPort, tlsPort] = await freePorts();
+    const [port, distPort, tlsPort] = await freePorts(options.portRange);
     const dir = mkdtempSync(`/tmp/fibrpc-rabbit-${options.label}-`);
     const nodeName = `fibrpc-${options.label}-${port}@localhost`;
     mkdirSync(join(dir, "mnesia"));
     mkdirSync(join(dir, "log"));
     const substitute = (line: string) => line.replaceAll("{dir}", dir).replaceAll("{tlsPort}", String(tlsPort));
-    const config = [`listeners.tcp.1 = 127.0.0.1:${port}`, "loopback_users = none", ...(options.extraConfig ?? []).map(substitute)];
+    const extraConfig = [...(options.tls ? tlsConfig(options.tls) : []), ...(options.extraConfig ?? [])];
+    const config = [`listeners.tcp.1 = 127.0.0.1:${port}`, "loopback_users = none", ...extraConfig.map(substitute)];
     writeFileSync(join(dir, "rabbitmq.conf"), `${config.join("\n")}\n`);
     writeFileSync(join(dir, "enabled_plugins"), `[${(options.plugins ?? []).join(",")}].\n`);
-    for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
+    const tlsFiles = options.tls ? { "tls-ca.pem": options.tls.caPem, "tls-server.pem": options.tls.certPem, "tls-server.key": options.tls.keyPem } : {};
+    for (const [name, content] of Object.entries({ ...tlsFiles, ...options.files })) writeFileSync(join(dir, name), content);
     await run(["chown", "-R", "rabbitmq:rabbitmq", dir]);
     const env = {
       RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
@@ -90,17 +122,17 @@ export class RabbitNode {
     const node = new RabbitNode(nodeName, port, tlsPort, dir, env);
     const started = await run(["rabbitmq-server", "-detached"], env);
     if (started.code !== 0) throw new Error(`rabbitmq-server -detached failed: ${started.output}`);
-    if (!(await node.waitUntilListening(30_000))) {
+    if (!(await node.waitUntilListening(30_000, options.tls ? tlsPort : port))) {
       await node.destroy();
       throw new Error(`throwaway RabbitMQ node ${nodeName} did not listen on ${port}; see ${dir}/log`);
     }
     return node;
   }
 
-  async waitUntilListening(timeoutMs = 15_000): Promise<boolean> {
+  async waitUntilListening(timeoutMs = 15_000, port = this.port): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (await tcpOpen(this.port)) return true;
+      if (await tcpOpen(port)) return true;
       await Bun.sleep(100);
     }
     return false;

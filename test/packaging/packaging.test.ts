@@ -1,0 +1,115 @@
+/**
+ * The ops files under packaging/, checked with what runs here: systemd-analyze for the unit, a
+ * YAML parse plus the settings that matter for the Deployment, and the Dockerfile's instructions
+ * (no Docker daemon is assumed; when there is one, build it: see docs/release.md).
+ */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseDurationMs } from "../../src/duration.ts";
+import { RELEASE_TARGETS, releaseFileName } from "../../scripts/release.ts";
+import { FIBRPC } from "../support/fibrpc.ts";
+
+const PACKAGING = resolve(import.meta.dir, "../../packaging");
+const read = (name: string) => readFileSync(join(PACKAGING, name), "utf8");
+const DEFAULT_DRAIN_MS = 10_000; // serve's --drain-timeout default
+
+/** `Key=value` settings of a unit file (the last one wins, as in systemd). */
+function unitSettings(text: string): Map<string, string> {
+  const settings = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const match = /^([A-Za-z]+)=(.*)$/.exec(line);
+    if (match?.[1] !== undefined) settings.set(match[1], match[2] ?? "");
+  }
+  return settings;
+}
+
+function seconds(text: string | undefined): number {
+  const ms = parseDurationMs(text ?? "");
+  if (ms === undefined) throw new Error(`not a duration: '${text}'`);
+  return ms / 1000;
+}
+
+describe("packaging/fibrpc.service", () => {
+  const unit = read("fibrpc.service");
+  const settings = unitSettings(unit);
+
+  test.skipIf(Bun.which("systemd-analyze") === null)("systemd-analyze verify accepts it without a warning", () => {
+    // verify insists that ExecStart exists: point it at the binary the tests built.
+    const dir = mkdtempSync("/tmp/fibrpc-unit-");
+    try {
+      writeFileSync(join(dir, "fibrpc.service"), unit.replaceAll("/usr/local/bin/fibrpc", FIBRPC));
+      const result = Bun.spawnSync(["systemd-analyze", "verify", join(dir, "fibrpc.service")]);
+      expect(result.stderr.toString()).toBe("");
+      expect(result.exitCode).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("restarts on failure, stops with SIGTERM and waits longer than the drain timeout", () => {
+    expect(settings.get("Restart")).toBe("on-failure");
+    expect(settings.get("KillSignal")).toBe("SIGTERM");
+    expect(settings.get("EnvironmentFile")).toBe("/etc/fibrpc/fibrpc.env");
+    const drain = /FIBRPC_DRAIN_TIMEOUT=(\S+)/.exec(settings.get("Environment") ?? "")?.[1];
+    expect(seconds(settings.get("TimeoutStopSec"))).toBeGreaterThan(seconds(drain));
+  });
+});
+
+describe("packaging/deployment.yaml", () => {
+  const deployment = Bun.YAML.parse(read("deployment.yaml")) as {
+    kind: string;
+    spec: { template: { spec: PodSpec } };
+  };
+  type Probe = { exec: { command: string[] } };
+  type Container = {
+    env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+    readinessProbe: Probe;
+    livenessProbe: Probe;
+  };
+  type PodSpec = { terminationGracePeriodSeconds: number; securityContext: { runAsNonRoot: boolean; runAsUser: number }; containers: Container[] };
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  test("is a Deployment whose AMQP_URL comes from a Secret", () => {
+    expect(deployment.kind).toBe("Deployment");
+    expect(container?.env.find((entry) => entry.name === "AMQP_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "fibrpc-broker", key: "AMQP_URL" });
+  });
+
+  test("readiness and liveness run fibrpc health", () => {
+    expect(container?.readinessProbe.exec.command.join(" ")).toContain("fibrpc health");
+    expect(container?.livenessProbe.exec.command.join(" ")).toContain("fibrpc health");
+  });
+
+  test("the grace period is above the drain timeout, and it runs as the image's non-root user", () => {
+    const drain = container?.env.find((entry) => entry.name === "FIBRPC_DRAIN_TIMEOUT")?.value;
+    const drainMs = drain === undefined ? DEFAULT_DRAIN_MS : parseDurationMs(drain);
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(drainMs ?? Infinity);
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(read("Dockerfile")).toContain(`USER ${pod.securityContext.runAsUser}:`);
+  });
+});
+
+describe("packaging/Dockerfile", () => {
+  // Instructions with their continuation lines joined; comments dropped.
+  const instructions = read("Dockerfile")
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  const KNOWN = /^(FROM|RUN|COPY|USER|ENV|STOPSIGNAL|HEALTHCHECK|ENTRYPOINT|CMD|LABEL|ARG|WORKDIR|EXPOSE) /;
+
+  test("every line is a known instruction; it starts FROM a slim base", () => {
+    for (const line of instructions) expect(line).toMatch(KNOWN);
+    expect(instructions[0]).toBe("FROM debian:bookworm-slim");
+  });
+
+  test("copies a release binary, runs as a non-root uid, checks health with fibrpc health", () => {
+    const copy = instructions.find((line) => line.startsWith("COPY "));
+    const source = copy?.split(" ").find((word) => word.startsWith("dist/release/"));
+    expect(RELEASE_TARGETS.map((target) => `dist/release/${releaseFileName(target)}`)).toContain(source ?? "");
+    const user = instructions.find((line) => line.startsWith("USER "));
+    expect(user).toMatch(/^USER [1-9]\d*:[1-9]\d*$/);
+    expect(instructions.find((line) => line.startsWith("HEALTHCHECK "))).toContain("fibrpc health");
+    expect(instructions).toContain("STOPSIGNAL SIGTERM");
+  });
+});

@@ -1,3 +1,4 @@
+import { formatDurationMs } from "../duration.ts";
 import type { Observation, ProbeResult } from "./observation.ts";
 import { alerts, describeBreach, type Range } from "./range.ts";
 import { worstOf, type HealthState } from "./states.ts";
@@ -42,7 +43,7 @@ function probeReasons(probe: ProbeResult, thresholds: Thresholds): Reason[] {
     case "skipped":
       return [];
     case "timeout":
-      return [{ state: "CRITICAL", message: `probe F(${probe.n}) got no answer within ${probe.timeoutMs} ms` }];
+      return [{ state: "CRITICAL", message: `probe F(${probe.n}) got no answer within ${formatDurationMs(probe.timeoutMs)}` }];
     case "failed":
       return [{ state: "CRITICAL", message: `probe F(${probe.n}) failed: ${probe.message}` }];
     case "error-reply":

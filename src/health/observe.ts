@@ -63,10 +63,11 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
 async function runProbe(client: RpcClient, queue: string, timeoutMs: number): Promise<ProbeResult> {
   const outcome = await client.probe(PROBE_N, { queue, timeoutMs });
   const n = PROBE_N;
-  if (outcome.ok) return { kind: "answered", n, value: outcome.value, expected: PROBE_EXPECTED, rttMs: outcome.rttMs };
+  const rttMs = Math.round(outcome.rttMs * 1000) / 1000; // microseconds: the rest is timer noise
+  if (outcome.ok) return { kind: "answered", n, value: outcome.value, expected: PROBE_EXPECTED, rttMs };
   const { error } = outcome;
   if (error instanceof ServerReplyError) {
-    return { kind: "error-reply", n, code: error.code, message: error.message, rttMs: outcome.rttMs };
+    return { kind: "error-reply", n, code: error.code, message: error.message, rttMs };
   }
   if (error instanceof TimeoutError) return { kind: "timeout", n, timeoutMs };
   return { kind: "failed", n, message: error.message };

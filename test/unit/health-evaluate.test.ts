@@ -69,7 +69,7 @@ describe("evaluate + formatStatusLine", () => {
   test("an error reply, a probe timeout and a failed probe are CRITICAL", () => {
     const error: ProbeResult = { kind: "error-reply", n: 90, code: "OUT_OF_RANGE", message: "server error OUT_OF_RANGE: too big", rttMs: 2 };
     expect(evaluate(seen({ probe: error }), thresholds).state).toBe("CRITICAL");
-    expect(line(seen({ probe: { kind: "timeout", n: 90, timeoutMs: 8000 } }))).toContain("probe F(90) got no answer within 8000 ms");
+    expect(line(seen({ probe: { kind: "timeout", n: 90, timeoutMs: 8000 } }))).toContain("probe F(90) got no answer within 8s");
     expect(evaluate(seen({ probe: { kind: "failed", n: 90, message: "connection lost" } }), thresholds).state).toBe("CRITICAL");
   });
 

@@ -104,7 +104,7 @@ export default defineCommand({
         rejectOnInterrupt(),
       ]);
       if (observation === undefined) {
-        return await report(json, queue, url, `${queue}: check did not finish within ${formatDurationMs(timeoutMs)} (-t/--timeout), ${STAGE_WORDS[stage]}`);
+        return await report(json, queue, url, `${queue}: no result within ${formatDurationMs(timeoutMs)} (-t/--timeout), still ${STAGE_WORDS[stage]}`);
       }
       const result = { observation, verdict: evaluate(observation, thresholds), thresholds };
       await print(json ? formatJson(result) : formatStatusLine(result), url);

@@ -214,7 +214,7 @@ describe("fibrpc health: the broker itself", () => {
     try {
       const result = await health(["--url", `amqp://guest:guest@127.0.0.1:${silent.port}`, "-t", "1"]);
       expect(result.code).toBe(3);
-      expect(result.status.text).toBe("rpc_queue: check did not finish within 1s (-t/--timeout), connecting to the broker");
+      expect(result.status.text).toBe("rpc_queue: no result within 1s (-t/--timeout), still connecting to the broker");
       expect(result.status.perf).toEqual({});
     } finally {
       silent.stop(true);

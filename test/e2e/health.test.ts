@@ -130,7 +130,7 @@ describe("fibrpc health: failing workers and queues", () => {
     queue = uniqueQueue("health-stall");
     await worker({ queue, stall: true });
     await fillQueue(queue, 1);
-    const result = await health(["--queue", queue, "-t", "2"]);
+    const result = await health(["--queue", queue, "-t", "3"]); // probe deadline 2.4 s, 0.6 s kept to close and report
     expect(result.code).toBe(2);
     expect(result.status.text).toMatch(/^.*: probe F\(90\) got no answer within [\d.]+m?s; 1 consumer, 0 ready$/);
   });

@@ -10,6 +10,8 @@ import { CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
 import { findFlagProblem } from "./cli/strict-args.ts";
+import { formatUnknownLine } from "./health/format.ts";
+import { HEALTH_STATES_HELP } from "./health/states.ts";
 
 type Loader = () => Promise<CommandDef>;
 
@@ -17,9 +19,28 @@ type Loader = () => Promise<CommandDef>;
 const commands: Record<string, Loader> = {
   serve: () => import("./commands/serve.ts").then((module) => module.default as CommandDef),
   call: () => import("./commands/call.ts").then((module) => module.default as CommandDef),
+  health: () => import("./commands/health.ts").then((module) => module.default as CommandDef),
 };
 
-const HELP_EPILOGUES: Record<string, string> = { call: CALL_EXIT_CODES_HELP };
+const HELP_EPILOGUES: Record<string, string> = { call: CALL_EXIT_CODES_HELP, health: HEALTH_STATES_HELP };
+
+/**
+ * Commands whose usage errors follow another convention than exit 2: `health` is a monitoring
+ * plugin, for which 2 means CRITICAL; a bad flag there is UNKNOWN (3), with a status line on stdout.
+ */
+const USAGE_FAILURES: Record<string, { exitCode: number; statusLine: (message: string) => string }> = {
+  health: { exitCode: 3, statusLine: formatUnknownLine },
+};
+
+async function usageFailure(command: string | undefined, message: string): Promise<number> {
+  const special = command === undefined ? undefined : USAGE_FAILURES[command];
+  if (special === undefined) {
+    await printError(message);
+    return EXIT.usage;
+  }
+  await Bun.write(Bun.stdout, `${special.statusLine(safe(message))}\n`);
+  return special.exitCode;
+}
 
 const root = defineCommand({
   meta: { name: "fibrpc", version: VERSION, description: "Request/reply RPC over RabbitMQ: a Fibonacci worker and its client" },
@@ -48,8 +69,7 @@ async function main(rawArgs: string[]): Promise<number> {
   const problem = findFlagProblem(rest, await resolveArgs(command));
   if (problem !== undefined) {
     const what = problem.kind === "unknown" ? `unknown option '${problem.flag}' for '${name}'` : `option '${problem.flag}' needs a value`;
-    await printError(`${what} (see 'fibrpc ${name} --help')`);
-    return EXIT.usage;
+    return usageFailure(name, `${what} (see 'fibrpc ${name} --help')`);
   }
   const { result } = await runCommand(command, { rawArgs: rest });
   return typeof result === "number" ? result : EXIT.ok;
@@ -76,9 +96,12 @@ function stripAnsi(text: string): string {
 }
 
 async function printError(message: string): Promise<void> {
-  // Whatever produced the message, a password from the URL never reaches the terminal.
-  const safe = scrubSecret(message, resolveUrl(urlFlag(process.argv), process.env));
-  await Bun.write(Bun.stderr, `fibrpc: ${safe}\n`);
+  await Bun.write(Bun.stderr, `fibrpc: ${safe(message)}\n`);
+}
+
+/** Whatever produced the message, a password from the URL never reaches the terminal. */
+function safe(message: string): string {
+  return scrubSecret(message, resolveUrl(urlFlag(process.argv), process.env));
 }
 
 function urlFlag(argv: readonly string[]): string | undefined {
@@ -102,8 +125,7 @@ try {
   code = await main(process.argv.slice(2));
 } catch (error) {
   if (isCittyUsageError(error)) {
-    await printError(stripAnsi(error.message));
-    code = EXIT.usage;
+    code = await usageFailure(process.argv[2], stripAnsi(error.message));
   } else if (error instanceof FibrpcError) {
     await printError(error.message);
     code = exitCodeFor(error);

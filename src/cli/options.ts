@@ -7,7 +7,7 @@ import { UsageError } from "../errors.ts";
  * `default` would hide whether a flag was given, so defaults live here and --help shows them.
  */
 export type EnvOption = StringArgDef & { env: string; fallback?: string | undefined; choices?: readonly string[] };
-export type EnvFlag = BooleanArgDef & { env: string };
+export type EnvFlag = BooleanArgDef & { env: string; fallback?: boolean | undefined };
 
 type Env = Record<string, string | undefined>;
 
@@ -29,8 +29,10 @@ export function option<const Fallback extends string | undefined = undefined>(sp
   };
 }
 
-export function flag(spec: { description: string; env: string }): EnvFlag {
-  return { type: "boolean", description: `${spec.description} (env ${spec.env}=1)`, env: spec.env };
+/** A boolean flag; with `fallback: true` it is on unless `--no-<name>` or its env var says 0. */
+export function flag(spec: { description: string; env: string; fallback?: boolean }): EnvFlag {
+  const envNote = spec.fallback ? `env ${spec.env}=0 to turn off, default on` : `env ${spec.env}=1`;
+  return { type: "boolean", description: `${spec.description} (${envNote})`, env: spec.env, fallback: spec.fallback };
 }
 
 function given(value: unknown): string | undefined {
@@ -57,7 +59,7 @@ const FALSE = new Set(["0", "false", "no", "off", ""]);
 export function readFlag(name: string, value: unknown, def: EnvFlag, env: Env = process.env): boolean {
   if (typeof value === "boolean") return value;
   const raw = env[def.env];
-  if (raw === undefined) return false;
+  if (raw === undefined) return def.fallback ?? false;
   const normalised = raw.trim().toLowerCase();
   if (TRUE.has(normalised)) return true;
   if (FALSE.has(normalised)) return false;

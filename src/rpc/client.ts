@@ -8,7 +8,7 @@ import {
   TimeoutError,
 } from "../errors.ts";
 import { APP_ID, decodeReply, TEXT_PLAIN, type Reply } from "../protocol.ts";
-import { classifyBrokerError, inspectQueue, isNotFound, openConnection, type BrokerOptions } from "./broker.ts";
+import { classifyBrokerError, inspectQueue, isNotFound, openConnection, type BrokerOptions, type QueueState } from "./broker.ts";
 import { ReplyRouter } from "./reply-router.ts";
 
 export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
@@ -24,6 +24,9 @@ export interface CallOptions {
 }
 
 export type CallOutcome = { n: number; ok: true; value: string } | { n: number; ok: false; error: FibrpcError };
+
+/** One timed request (for health checks): the outcome and how long the round trip took. */
+export type ProbeOutcome = CallOutcome & { rttMs: number };
 
 const SERVER_POLL_MS = 100;
 
@@ -62,6 +65,24 @@ export class RpcClient {
     } finally {
       void channel.close().catch(() => {});
     }
+  }
+
+  /** The queue's ready messages and consumers, or null when it does not exist; changes nothing. */
+  async inspectQueue(queue: string): Promise<QueueState | null> {
+    try {
+      return await inspectQueue(this.connection, queue);
+    } catch (error) {
+      throw this.lost ?? classifyBrokerError(error, this.broker.url);
+    }
+  }
+
+  /** One request for F(n) over direct reply-to, timed from before the channel opens to the reply. */
+  async probe(n: number, options: { queue: string; timeoutMs: number }): Promise<ProbeOutcome> {
+    const started = performance.now();
+    const [outcome] = await this.callMany([n], { ...options, waitForServer: false, replyQueue: "direct" });
+    const rttMs = performance.now() - started;
+    if (outcome === undefined) throw new Error("callMany returned no outcome for one n");
+    return { ...outcome, rttMs };
   }
 
   async close(): Promise<void> {

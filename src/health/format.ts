@@ -1,0 +1,96 @@
+import type { Verdict } from "./evaluate.ts";
+import type { Observation } from "./observation.ts";
+import { formatRange } from "./range.ts";
+import { STATE_EXIT_CODES, type HealthState } from "./states.ts";
+import type { Thresholds } from "./thresholds.ts";
+
+const PLUGIN = "FIBRPC";
+
+export interface Report {
+  observation: Observation;
+  verdict: Verdict;
+  thresholds: Thresholds;
+}
+
+/**
+ * The one status line of the monitoring-plugin convention:
+ *   FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
+ * What is wrong comes first (most severe first), then what was seen; perfdata after `|`.
+ */
+export function formatStatusLine(report: Report): string {
+  const perfdata = formatPerfdata(report);
+  return `${PLUGIN} ${report.verdict.state} - ${summary(report)}${perfdata === "" ? "" : ` | ${perfdata}`}`;
+}
+
+/** For failures that leave nothing to report (bad usage, our own timeout, a bug): UNKNOWN. */
+export function formatUnknownLine(message: string): string {
+  return `${PLUGIN} UNKNOWN - ${oneLine(message)}`;
+}
+
+/** The same facts as the status line, as one JSON object for scripts and dashboards. */
+export function formatJson(report: Report): string {
+  const { observation, verdict, thresholds } = report;
+  return JSON.stringify({
+    state: verdict.state,
+    exitCode: STATE_EXIT_CODES[verdict.state],
+    queue: observation.queue,
+    summary: summary(report),
+    reasons: verdict.reasons,
+    observed: observation,
+    thresholds: {
+      minConsumers: thresholds.minConsumers,
+      backlogWarning: formatRange(thresholds.backlogWarning),
+      backlogCritical: formatRange(thresholds.backlogCritical),
+      rttWarningSeconds: formatRange(thresholds.rttWarning),
+      rttCriticalSeconds: formatRange(thresholds.rttCritical),
+    },
+    perfdata: formatPerfdata(report),
+  });
+}
+
+export function formatUnknownJson(queue: string, message: string): string {
+  return JSON.stringify({
+    state: "UNKNOWN" satisfies HealthState,
+    exitCode: STATE_EXIT_CODES.UNKNOWN,
+    queue,
+    summary: oneLine(message),
+    reasons: [{ state: "UNKNOWN", message: oneLine(message) }],
+  });
+}
+
+function summary({ observation, verdict }: Report): string {
+  const problems = verdict.reasons.map((reason) => reason.message);
+  if (!observation.reached || !observation.queueExists) return oneLine(`${observation.queue}: ${problems.join("; ")}`);
+  const facts = [plural(observation.consumers, "consumer"), `${observation.ready} ready`];
+  const probe = observation.probe;
+  if (probe.kind === "answered" || probe.kind === "error-reply") facts.push(`round trip ${formatMs(probe.rttMs)}`);
+  else if (probe.kind === "skipped") facts.push(probe.why === "disabled" ? "probe off" : "probe not sent");
+  return oneLine(`${observation.queue}: ${[...problems, facts.join(", ")].join("; ")}`);
+}
+
+/** Perfdata in the standard syntax `label=value[UOM];[warn];[crit]`, only for values actually measured. */
+export function formatPerfdata({ observation, thresholds }: Report): string {
+  if (!observation.reached || !observation.queueExists) return "";
+  const items = [
+    `consumers=${observation.consumers};;${thresholds.minConsumers}:`,
+    `ready=${observation.ready};${formatRange(thresholds.backlogWarning)};${formatRange(thresholds.backlogCritical)}`,
+  ];
+  const probe = observation.probe;
+  if (probe.kind === "answered" || probe.kind === "error-reply") {
+    items.push(`rtt=${(probe.rttMs / 1000).toFixed(6)}s;${formatRange(thresholds.rttWarning)};${formatRange(thresholds.rttCritical)}`);
+  }
+  return items.join(" ");
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Monitoring tools read the first line only; `|` would start perfdata early. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").replaceAll("|", "/");
+}

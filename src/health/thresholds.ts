@@ -1,0 +1,62 @@
+import { parseDurationMs } from "../duration.ts";
+import { UsageError } from "../errors.ts";
+import { parseRange, plainNumber, type EndpointParser, type Range } from "./range.ts";
+
+/** What counts as healthy. Backlog ranges are in messages, round-trip ranges in seconds. */
+export interface Thresholds {
+  minConsumers: number;
+  backlogWarning: Range;
+  backlogCritical: Range;
+  rttWarning: Range;
+  rttCritical: Range;
+}
+
+/** The flags' text, as given on the command line or in the environment. */
+export interface ThresholdTexts {
+  minConsumers: string;
+  backlogWarning: string;
+  backlogCritical: string;
+  rttWarning: string;
+  rttCritical: string;
+}
+
+export const DEFAULT_THRESHOLD_TEXTS: ThresholdTexts = {
+  minConsumers: "1",
+  backlogWarning: "100",
+  backlogCritical: "1000",
+  rttWarning: "0.5s",
+  rttCritical: "2s",
+};
+
+/** A round-trip endpoint: seconds (`0.5`) or a duration with a unit (`500ms`, `2s`). */
+const seconds: EndpointParser = (text) => {
+  const plain = plainNumber(text); // kept exact: parseDurationMs rounds to whole milliseconds
+  if (plain !== undefined) return plain;
+  const ms = parseDurationMs(text);
+  return ms === undefined ? undefined : ms / 1000;
+};
+
+const wholeCount: EndpointParser = (text) => {
+  const value = plainNumber(text);
+  return value !== undefined && Number.isInteger(value) ? value : undefined;
+};
+
+export function parseThresholds(texts: ThresholdTexts): Thresholds {
+  const minConsumers = wholeCount(texts.minConsumers.trim());
+  if (minConsumers === undefined || minConsumers < 0) {
+    throw new UsageError(`--min-consumers needs a whole number of 0 or more, got '${texts.minConsumers}'`);
+  }
+  return {
+    minConsumers,
+    backlogWarning: range("backlog-warning", texts.backlogWarning, wholeCount),
+    backlogCritical: range("backlog-critical", texts.backlogCritical, wholeCount),
+    rttWarning: range("rtt-warning", texts.rttWarning, seconds),
+    rttCritical: range("rtt-critical", texts.rttCritical, seconds),
+  };
+}
+
+function range(flag: string, text: string, endpoint: EndpointParser): Range {
+  const parsed = parseRange(text, endpoint);
+  if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.message}`);
+  return parsed.range;
+}

@@ -15,6 +15,8 @@ export interface RabbitNodeOptions {
   plugins?: string[];
   /** Files to place in the node's folder before it starts (certificates), readable by rabbitmq. */
   files?: Record<string, string>;
+  /** Lowest and highest port to pick from (default 40000-57999): each test area has a range of its own. */
+  portRange?: [number, number];
 }
 
 async function run(command: string[], env?: Record<string, string>): Promise<{ code: number; output: string }> {
@@ -34,9 +36,9 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Two free consecutive ports (AMQP, then Erlang distribution), plus a spare for a TLS listener. */
-async function freePorts(): Promise<[number, number, number]> {
+async function freePorts([low, high]: [number, number] = [40_000, 57_999]): Promise<[number, number, number]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 40_000 + Math.floor(Math.random() * 9_000) * 2;
+    const base = low + Math.floor(Math.random() * Math.floor((high - low - 2) / 3)) * 3;
     if ((await portIsFree(base)) && (await portIsFree(base + 1)) && (await portIsFree(base + 2))) return [base, base + 1, base + 2];
   }
   throw new Error("no free ports for a throwaway RabbitMQ node");
@@ -68,7 +70,7 @@ export class RabbitNode {
   }
 
   static async start(options: RabbitNodeOptions): Promise<RabbitNode> {
-    const [port, distPort, tlsPort] = await freePorts();
+    const [port, distPort, tlsPort] = await freePorts(options.portRange);
     const dir = mkdtempSync(`/tmp/fibrpc-rabbit-${options.label}-`);
     const nodeName = `fibrpc-${options.label}-${port}@localhost`;
     mkdirSync(join(dir, "mnesia"));

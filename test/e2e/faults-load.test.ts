@@ -29,7 +29,7 @@ describe("under load, a worker leaving loses nothing", () => {
 
   test("SIGTERM midway: every request answered once and correctly, queue empty, exit 0", async () => {
     const [leaving] = await startWorkers();
-    const load = await LoadDriver.start({ url: BROKER_URL, queue, clients: CLIENTS, requestsPerClient: PER_CLIENT, perTick: 8 });
+    const load = await LoadDriver.start({ url: BROKER_URL, queue, clients: CLIENTS, requestsPerClient: PER_CLIENT, perTick: 20 });
     await eventually(() => load.answered >= (CLIENTS * PER_CLIENT) / 4, 20_000, 10);
     const answeredAtSignal = load.answered;
     const code = await leaving.stop("SIGTERM");
@@ -48,7 +48,7 @@ describe("under load, a worker leaving loses nothing", () => {
 
   test("kill -9 midway: its requests are redelivered, callers get each answer once", async () => {
     const [killed] = await startWorkers();
-    const load = await LoadDriver.start({ url: BROKER_URL, queue, clients: CLIENTS, requestsPerClient: PER_CLIENT, perTick: 8 });
+    const load = await LoadDriver.start({ url: BROKER_URL, queue, clients: CLIENTS, requestsPerClient: PER_CLIENT, perTick: 20 });
     const ns = Array.from({ length: 300 }, (_unused, index) => 2000 + index);
     const caller = runFibrpc(["call", "--queue", queue, "--timeout", "30", ...ns.map(String)], { timeoutMs: 40_000 });
     await eventually(() => load.answered >= (CLIENTS * PER_CLIENT) / 4, 20_000, 10);

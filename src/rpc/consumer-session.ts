@@ -188,8 +188,17 @@ export class ConsumerSession {
           Buffer.from(reply.body),
           { correlationId: message.properties.correlationId, appId: APP_ID, ...reply.properties },
           (error: unknown) => {
-            this.onConfirm(message, tag, key, error);
-            resolve();
+            if (error === null || error === undefined) {
+              this.onConfirm(message, tag, key, true);
+              resolve();
+              return;
+            }
+            // amqplib fails pending confirms from its own 'close' listener, before ours has run:
+            // wait for the close to finish so a dead channel is not mistaken for a broker nack.
+            queueMicrotask(() => {
+              this.onConfirm(message, tag, key, false);
+              resolve();
+            });
           },
         );
       } catch {
@@ -201,10 +210,10 @@ export class ConsumerSession {
     return settled;
   }
 
-  private onConfirm(message: ConsumeMessage, tag: number, key: string, error: unknown): void {
+  private onConfirm(message: ConsumeMessage, tag: number, key: string, confirmed: boolean): void {
     if (!this.alive) return; // the channel died: the request stays in `unconfirmed` for the blame, the broker requeues it
     this.unconfirmed.delete(tag);
-    if (error === null || error === undefined) {
+    if (confirmed) {
       this.ledger.clear(key);
       this.settle(message, "ack");
       if (this.draining) this.finishedSinceDrain++;

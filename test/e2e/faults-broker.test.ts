@@ -157,6 +157,38 @@ describe("broker outages, on a throwaway RabbitMQ node", () => {
     expect(await worker.stop()).toBe(0);
   }, 60_000);
 
+  test("a drain stuck behind a blocked broker ends at --drain-timeout with 0; a second signal ends it at once, non-zero", async () => {
+    const queue = uniqueQueue("stuck");
+    const workers = await Promise.all([0, 1].map(() => ServeProcess.start(["--queue", queue, "--prefetch", "1", "--drain-timeout", "1500ms"], { AMQP_URL: node.url })));
+    const publisher = await amqp.connect(node.url);
+    publisher.on("error", () => {});
+    const channel = await publisher.createConfirmChannel();
+    await channel.consume("amq.rabbitmq.reply-to", () => {}, { noAck: true });
+    // Frozen workers take a request each into their socket buffers; the alarm then blocks their replies.
+    for (const worker of workers) worker.proc.kill("SIGSTOP");
+    for (const n of [10, 11]) channel.sendToQueue(queue, Buffer.from(String(n)), { replyTo: "amq.rabbitmq.reply-to", correlationId: String(n) });
+    await channel.waitForConfirms();
+    await node.rabbitmqctl("set_vm_memory_high_watermark", "absolute", "1");
+    try {
+      for (const worker of workers) worker.proc.kill("SIGCONT");
+      await Bun.sleep(500);
+      const [patient, impatient] = workers as [ServeProcess, ServeProcess];
+      const patientStarted = performance.now();
+      const patientCode = patient.stop("SIGTERM");
+      impatient.proc.kill("SIGTERM");
+      await Bun.sleep(200);
+      const impatientCode = await impatient.stop("SIGTERM");
+      const code = await patientCode;
+      console.log(`FIGURES drain-timeout ${JSON.stringify({ patientCode: code, patientMs: Math.round(performance.now() - patientStarted), impatientCode })}`);
+      expect(code).toBe(0);
+      expect(patient.log).toMatch(/drain did not finish within 1.5s/);
+      expect(impatientCode).toBe(143);
+    } finally {
+      await node.rabbitmqctl("set_vm_memory_high_watermark", "0.4");
+      await publisher.close().catch(() => {});
+    }
+  }, 60_000);
+
   test("with a 2 s heartbeat, back-to-back requests at --max-n never cost the connection", async () => {
     const queue = uniqueQueue("heartbeat");
     const maxN = 2_000_000;

@@ -139,7 +139,7 @@ describe("broker outages, on a throwaway RabbitMQ node", () => {
     const worker = await ServeProcess.start(["--queue", queue], { AMQP_URL: url });
     // No write permission: publishing a reply (to the default exchange) now closes the channel with 403.
     await node.rabbitmqctl("set_permissions", "-p", "/", user, ".*", "^$", ".*");
-    const doomed = await call(["--queue", queue, "--timeout", "4", "30"]);
+    const doomed = await call(["--queue", queue, "--timeout", "2", "30"]);
     await node.rabbitmqctl("set_permissions", "-p", "/", user, ".*", ".*", ".*");
     const after = await call(["--queue", queue, "--timeout", "5", "31"]);
     const reopened = worker.log.match(/opening a new channel/g)?.length ?? 0;

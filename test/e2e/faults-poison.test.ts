@@ -152,3 +152,19 @@ describe("poison and malformed requests (worker logs in as a user with a unique 
     expect(serve.log).toContain(`${USER}:***@`);
   }, 30_000);
 });
+
+describe("the queue deleted under a running worker", () => {
+  test("it declares the queue again on a new channel and goes on answering", async () => {
+    const queue = uniqueQueue("deleted");
+    const worker = await ServeProcess.start(["--queue", queue]);
+    try {
+      await deleteQueue(queue);
+      expect(await worker.waitForLog(/was deleted; opening a new channel/, 5000)).toBe(true);
+      expect(await eventually(async () => (await runFibrpc(["call", "30", "--queue", queue])).code === 0, 5000)).toBe(true);
+      expect(await worker.stop()).toBe(0);
+    } finally {
+      await worker.stop("SIGKILL");
+      await deleteQueue(queue);
+    }
+  });
+});

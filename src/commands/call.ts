@@ -24,20 +24,27 @@ const callArgs = {
   }),
 } as const satisfies ArgsDef;
 
+const MAX_CONNECT_MS = 5000;
+
 export default defineCommand({
   meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order" },
   args: callArgs,
   async run({ args }) {
     const ns = positionals(args).map(parseArgumentN);
     if (ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30'");
+    const startedAtMs = Date.now();
+    const timeoutMs = parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout));
     const options: CallOptions = {
       queue: queueFrom(args),
-      timeoutMs: parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout)),
+      timeoutMs,
+      startedAtMs,
       waitForServer: readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]),
       replyQueue: readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct",
     };
     const json = readFlag("json", args.json, callArgs.json);
-    const client = await Promise.race([RpcClient.connect(brokerOptionsFrom(args)), rejectOnInterrupt()]);
+    // Connecting counts against --timeout, and never takes more than 5 s: a dead host is reported, not waited on.
+    const broker = { ...brokerOptionsFrom(args), connectTimeoutMs: Math.min(timeoutMs, MAX_CONNECT_MS) };
+    const client = await Promise.race([RpcClient.connect(broker), rejectOnInterrupt()]);
     let outcomes: CallOutcome[];
     try {
       outcomes = await Promise.race([client.callMany(ns, options), rejectOnInterrupt()]);

@@ -21,6 +21,8 @@ export interface CallOptions {
   /** Wait up to the timeout for a consumer to appear instead of failing at once with no-server. */
   waitForServer: boolean;
   replyQueue: ReplyQueueMode;
+  /** When the caller's clock started (epoch ms), so connecting counts against the timeout. Default: now. */
+  startedAtMs?: number | undefined;
 }
 
 export type CallOutcome = { n: number; ok: true; value: string } | { n: number; ok: false; error: FibrpcError };
@@ -29,6 +31,12 @@ export type CallOutcome = { n: number; ok: true; value: string } | { n: number; 
 export type ProbeOutcome = CallOutcome & { rttMs: number };
 
 const SERVER_POLL_MS = 100;
+/** While replies are awaited, how often the queue's consumers are counted. */
+const CONSUMER_WATCH_MS = 500;
+/** Consecutive counts of zero before concluding every server is gone: a restarting worker is not "gone". */
+const CONSUMER_WATCH_STRIKES = 2;
+/** Closing is a courtesy: a blocked or dying broker may never answer it. */
+const CLOSE_WAIT_MS = 1000;
 
 /**
  * The calling side of the RPC: one connection, one channel, all requests pipelined on it,
@@ -44,6 +52,7 @@ export class RpcClient {
   ) {
     connection.on("error", () => {}); // 'close' carries the same news; see onConnectionClosed
     connection.on("close", (error?: Error) => this.onConnectionClosed(error));
+    connection.on("blocked", (reason: string) => this.onBlocked(reason));
   }
 
   static async connect(broker: BrokerOptions): Promise<RpcClient> {
@@ -52,7 +61,7 @@ export class RpcClient {
 
   /** Sends one request per n, all at once, and resolves with one outcome per n, in order. */
   async callMany(ns: readonly number[], options: CallOptions): Promise<CallOutcome[]> {
-    const deadline = Date.now() + options.timeoutMs;
+    const deadline = (options.startedAtMs ?? Date.now()) + options.timeoutMs;
     const channel = await this.openChannel();
     try {
       // Both are queued on the channel at once: one round trip's wait instead of two.
@@ -60,8 +69,14 @@ export class RpcClient {
         this.startReplyConsumer(channel, options.replyQueue),
         this.awaitServer(channel, options, deadline),
       ]);
+      if (this.lost) throw this.lost;
       const replies = ns.map((n) => this.send(channel, n, replyTo, options.queue, deadline));
-      return await this.settleBy(replies, ns, deadline, options.timeoutMs);
+      const stopWatching = this.watchConsumers(options.queue);
+      try {
+        return await this.settleBy(replies, ns, deadline, options.timeoutMs);
+      } finally {
+        stopWatching();
+      }
     } finally {
       void channel.close().catch(() => {});
     }
@@ -87,7 +102,7 @@ export class RpcClient {
 
   async close(): Promise<void> {
     this.lost ??= new BrokerUnreachableError("connection closed by fibrpc");
-    await this.connection.close().catch(() => {});
+    await Promise.race([this.connection.close().catch(() => {}), Bun.sleep(CLOSE_WAIT_MS)]);
   }
 
   private async openChannel(): Promise<Channel> {
@@ -198,6 +213,39 @@ export class RpcClient {
       message.properties.correlationId,
       new NoServerError(`no server: the broker returned the request as unroutable (no queue '${message.fields.routingKey}')`),
     );
+  }
+
+  /**
+   * Counts the queue's consumers while replies are awaited: when every worker has gone (and
+   * stays gone), the pending requests fail with no-server instead of waiting out the timeout.
+   * Returns the function that stops the watch.
+   */
+  private watchConsumers(queue: string): () => void {
+    let zeroCounts = 0;
+    let stopped = false;
+    const check = async (): Promise<void> => {
+      const state = await inspectQueue(this.connection, queue).catch(() => undefined); // a lost connection is reported by 'close'
+      if (stopped || state === undefined) return;
+      zeroCounts = state === null || state.consumerCount === 0 ? zeroCounts + 1 : 0;
+      if (zeroCounts >= CONSUMER_WATCH_STRIKES) {
+        const why = state === null ? `queue '${queue}' was deleted` : `every worker left queue '${queue}'`;
+        this.router.failAll(new NoServerError(`no server: ${why} while the answer was awaited`));
+      }
+    };
+    const timer = setInterval(() => void check(), CONSUMER_WATCH_MS);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }
+
+  /** A resource alarm (memory, disk) on the broker: nothing we publish gets through until it clears. */
+  private onBlocked(reason: string): void {
+    if (this.lost) return;
+    this.lost = new BrokerUnreachableError(
+      `broker blocked the connection: a resource alarm is active on it (${reason}); requests cannot be published until an operator clears it`,
+    );
+    this.router.failAll(this.lost);
   }
 
   private onConnectionClosed(error: Error | undefined): void {

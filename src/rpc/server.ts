@@ -1,19 +1,10 @@
-import type { Channel, ChannelModel, ConsumeMessage, RecoveringChannelModel } from "amqplib";
-import { fibonacci } from "../fib.ts";
+import type { ChannelModel, RecoveringChannelModel } from "amqplib";
 import { redactUrl } from "../config.ts";
-import {
-  APP_ID,
-  APPLICATION_JSON,
-  encodeErrorBody,
-  ERROR_CODE_HEADER,
-  ERROR_TYPE,
-  parseRequestBody,
-  requestDeadlineMs,
-  TEXT_PLAIN,
-  type ErrorBody,
-} from "../protocol.ts";
+import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";
-import { adoptOrDeclareQueue, type QueueKind } from "./queue.ts";
+import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
+import { PoisonLedger } from "./poison-ledger.ts";
+import type { QueueKind } from "./queue.ts";
 
 /** Where the worker reports what happens; the serve command plugs its logger in. */
 export interface ServerLog {
@@ -33,169 +24,120 @@ export interface ServerOptions {
   log: ServerLog;
 }
 
-/** Reconnect backoff: quick first retries so a broker restart costs seconds, capped so an outage does not flood. */
-const RECOVERY = { initialDelay: 200, maxDelay: 5000, factor: 2, jitter: 0.2 } as const;
-
-interface ActiveConsumer {
-  connection: ChannelModel;
-  channel: Channel;
-  consumerTag: string;
-}
+/** Reconnect backoff: quick first retries so a broker restart costs little, capped so an outage costs nothing. */
+const RECOVERY = { initialDelay: 200, maxDelay: 3000, factor: 2, jitter: 0.2 } as const;
 
 /**
- * The Fibonacci worker: consumes requests, replies to `reply_to`, acks only after the reply
- * is published, and turns every failure into an error reply instead of dying. Survives broker
- * restarts through amqplib's connection recovery, re-opening its channel and consumer each time.
+ * The Fibonacci worker. The serving itself happens in a ConsumerSession (one per channel);
+ * this class keeps one alive across broker restarts (amqplib's connection recovery, with a
+ * new session on every connect), channel losses (a new session on the same connection) and
+ * shuts it down gracefully. Logs one line per change of state, never one per retry.
  */
 export class FibServer {
   private recovering: RecoveringChannelModel | undefined;
-  private active: ActiveConsumer | undefined;
-  private draining = false;
-  private outageLogged = false;
+  private session: ConsumerSession | undefined;
+  private readonly ledger = new PoisonLedger();
+  private connectedOnce = false;
+  private outageSince: number | undefined;
+  private stopping = false;
   private readonly finished = Promise.withResolvers<void>();
 
   constructor(private readonly options: ServerOptions) {}
 
   /**
-   * Connects and serves. Resolves when the worker has stopped (after `stop()`); rejects
-   * when it cannot go on (the broker refused our credentials or permissions).
+   * Connects and serves. Resolves when the worker has stopped (after `stop()`); rejects when it
+   * cannot start (the broker refused our credentials or permissions on the first connection).
    */
   async run(): Promise<void> {
     const { log, broker } = this.options;
     const recovering = await openRecoveringConnection(broker, {
       ...RECOVERY,
-      setup: (connection: ChannelModel) => this.setUpConsumer(connection),
+      setup: (connection: ChannelModel) => this.startSession(connection, "connected"),
     });
     this.recovering = recovering;
-    recovering.on("connect", () => {
-      this.outageLogged = false;
-    });
     recovering.on("disconnect", (error: Error) => {
-      this.active = undefined;
-      if (!this.draining) log.warn(`connection lost: ${classifyBrokerError(error, broker.url).message}; reconnecting`);
+      this.session = undefined;
+      if (this.stopping) return;
+      this.outageSince = Date.now();
+      log.warn(`connection lost: ${classifyBrokerError(error, broker.url).message}; reconnecting with backoff`);
     });
     recovering.on("connect-failed", (error: Error) => this.onConnectFailed(error));
     recovering.on("reconnect-scheduled", ({ attempt, delay }: { attempt: number; delay: number }) =>
       log.debug(`reconnect attempt ${attempt} in ${delay}ms`),
     );
-    recovering.on("blocked", (reason: string) => log.warn(`broker blocked this connection: ${reason}`));
+    recovering.on("blocked", (reason: string) => log.warn(`broker blocked this connection (resource alarm: ${reason}); replies wait until it clears`));
     recovering.on("unblocked", () => log.info("broker unblocked this connection"));
     recovering.on("error", () => {}); // every error also arrives as 'disconnect' or 'connect-failed'
     return this.finished.promise;
   }
 
-  /** Graceful stop: no new deliveries, prefetched ones handed back, acks flushed, connection closed. */
+  /** Graceful stop within the drain timeout; see ConsumerSession.drain. */
   async stop(): Promise<void> {
-    if (this.draining) return this.finished.promise;
-    this.draining = true;
+    if (this.stopping) return this.finished.promise;
+    this.stopping = true;
     const { log, drainTimeoutMs } = this.options;
-    log.info("shutting down: cancelling the consumer and handing back prefetched requests");
-    const timedOut = await Promise.race([this.drain().then(() => false), Bun.sleep(drainTimeoutMs).then(() => true)]);
-    if (timedOut) log.warn(`drain did not finish within ${drainTimeoutMs}ms; closing anyway`);
-    else log.info("stopped");
+    log.info("shutting down: consumer cancelled, finishing requests in flight");
+    const report = await Promise.race([this.drain(), Bun.sleep(drainTimeoutMs).then(() => undefined)]);
+    if (report === undefined) log.warn(`drain did not finish within ${formatDurationMs(drainTimeoutMs)}; closing anyway (unacked requests go back to the queue)`);
+    else log.info(`stopped: ${report.finished} in flight answered, ${report.handedBack} prefetched handed back to the queue`);
     this.finished.resolve();
     return this.finished.promise;
   }
 
-  private async drain(): Promise<void> {
-    const active = this.active;
-    if (active) {
-      // Deliveries that arrive until cancel-ok are nacked back to the queue in onDelivery.
-      await active.channel.cancel(active.consumerTag).catch(() => {});
-      // Closing the channel waits for close-ok, so every ack sent before it has reached the broker.
-      await active.channel.close().catch(() => {});
-    }
+  private async drain(): Promise<DrainReport> {
+    const report = (await this.session?.drain()) ?? { handedBack: 0, finished: 0 };
     await this.recovering?.close().catch(() => {});
+    return report;
   }
 
-  private async setUpConsumer(connection: ChannelModel): Promise<void> {
-    const { queue, queueKind, prefetch, log, broker } = this.options;
-    const channel = await connection.createChannel();
-    // amqplib emits 'error' only when the broker closes this channel and not the whole connection.
-    channel.on("error", (error: Error) => {
-      log.warn(`channel closed by broker: ${error.message}; opening a new one`);
-      setImmediate(() => this.reopenChannel(connection, channel));
-    });
-    const declared = await adoptOrDeclareQueue(connection, channel, queue, queueKind);
-    await channel.prefetch(prefetch);
-    const { consumerTag } = await channel.consume(queue, (message) => this.onDelivery(connection, channel, message), {
-      noAck: false,
-    });
-    this.active = { connection, channel, consumerTag };
-    log.info(`connected to ${redactUrl(broker.url)}`);
+  /** Runs on every (re)connect, inside amqplib's recovery: a failure here means "try again later". */
+  private async startSession(connection: ChannelModel, why: "connected" | "reopened"): Promise<void> {
+    const { queue, queueKind, prefetch, maxN, log } = this.options;
+    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log }, this.ledger, (lost, reason) =>
+      this.onSessionLost(connection, lost, reason),
+    );
+    if (this.stopping) {
+      await session.drain();
+      return;
+    }
+    this.session = session;
+    if (why === "connected") this.logConnected();
     log.info(`consuming on queue '${queue}'${declared ? ` (declared it, ${queueKind})` : ""} with prefetch ${prefetch}`);
   }
 
-  private reopenChannel(connection: ChannelModel, old: Channel): void {
-    if (this.draining || this.active?.channel !== old) return;
-    this.active = undefined;
-    void old.close().catch(() => {});
-    this.setUpConsumer(connection).catch((error: unknown) => {
-      this.options.log.warn(`could not reopen the channel (${String(error)}); reconnecting`);
-      void connection.close().catch(() => {});
+  private logConnected(): void {
+    const where = redactUrl(this.options.broker.url);
+    if (this.outageSince === undefined) this.options.log.info(`connected to ${where}`);
+    else this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
+    this.connectedOnce = true;
+    this.outageSince = undefined;
+  }
+
+  /** The channel died or the queue vanished, the connection lives: a new session on the same connection. */
+  private onSessionLost(connection: ChannelModel, lost: ConsumerSession, reason: string): void {
+    if (this.stopping || this.session !== lost) return;
+    this.session = undefined;
+    lost.abandon();
+    this.options.log.warn(`${reason}; opening a new channel`);
+    setImmediate(() => {
+      this.startSession(connection, "reopened").catch((error: unknown) => {
+        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.options.broker.url).message}); reconnecting`);
+        void connection.close().catch(() => {});
+      });
     });
   }
 
   private onConnectFailed(error: Error): void {
     const typed = classifyBrokerError(error, this.options.broker.url);
-    if (typed.kind === "refused") {
-      this.draining = true;
+    if (typed.kind === "refused" && !this.connectedOnce) {
+      // Wrong credentials at start-up are a configuration error, not an outage to wait out.
+      this.stopping = true;
       void this.recovering?.close();
       this.finished.reject(typed);
       return;
     }
-    if (!this.outageLogged) {
-      this.options.log.warn(`${typed.message}; retrying with backoff`);
-      this.outageLogged = true;
-    }
+    if (this.outageSince !== undefined) return; // already said so; the next line is "reconnected"
+    this.outageSince = Date.now();
+    this.options.log.warn(`${typed.message}; retrying with backoff`);
   }
-
-  private onDelivery(connection: ChannelModel, channel: Channel, message: ConsumeMessage | null): void {
-    if (message === null) {
-      // The broker cancelled our consumer: the queue was deleted. Declare it again on a fresh channel.
-      this.options.log.warn(`queue '${this.options.queue}' was deleted; declaring it again`);
-      this.reopenChannel(connection, channel);
-      return;
-    }
-    if (this.draining) {
-      channel.nack(message, false, true);
-      return;
-    }
-    const { replyTo, correlationId } = message.properties;
-    if (typeof replyTo !== "string" || replyTo === "") {
-      this.options.log.warn("request without reply_to cannot be answered; acked and dropped");
-      channel.ack(message);
-      return;
-    }
-    const deadline = requestDeadlineMs(message.properties.timestamp, message.properties.expiration);
-    if (deadline !== undefined && Date.now() > deadline) {
-      this.options.log.debug(`request ${String(correlationId)} expired before it was taken; not computed`);
-      channel.ack(message);
-      return;
-    }
-    const reply = this.answer(message.content);
-    channel.publish("", replyTo, Buffer.from(reply.body), {
-      correlationId,
-      appId: APP_ID,
-      ...reply.properties,
-    });
-    channel.ack(message);
-  }
-
-  private answer(body: Buffer): { body: string; properties: Record<string, unknown> } {
-    const request = parseRequestBody(body, this.options.maxN);
-    if (!request.ok) return errorReply(request.error);
-    try {
-      return { body: fibonacci(request.n).toString(), properties: { contentType: TEXT_PLAIN } };
-    } catch (error) {
-      return errorReply({ code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
-    }
-  }
-}
-
-function errorReply(error: ErrorBody): { body: string; properties: Record<string, unknown> } {
-  return {
-    body: encodeErrorBody(error),
-    properties: { contentType: APPLICATION_JSON, type: ERROR_TYPE, headers: { [ERROR_CODE_HEADER]: error.code } },
-  };
 }

@@ -59,9 +59,9 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /** Two free consecutive ports (AMQP, then Erlang distribution), plus a spare for a TLS listener. */
-async function freePorts(range?: [number, number]): Promise<[number, number, number]> {
+async function freePorts([low, high]: [number, number] = [40_000, 57_999]): Promise<[number, number, number]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = range ? range[0] + Math.floor(Math.random() * Math.floor((range[1] - range[0] - 1) / 3)) * 3 : 40_000 + Math.floor(Math.random() * 9_000) * 2;
+    const base = low + Math.floor(Math.random() * Math.floor((high - low - 2) / 3)) * 3;
     if ((await portIsFree(base)) && (await portIsFree(base + 1)) && (await portIsFree(base + 2))) return [base, base + 1, base + 2];
   }
   throw new Error("no free ports for a throwaway RabbitMQ node");

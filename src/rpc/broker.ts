@@ -105,7 +105,9 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
   const detail = scrubSecret(raw, url);
 
   if (/ACCESS[-_]REFUSED|403/.test(raw)) {
-    return new BrokerRefusedError(`broker at ${where} refused the login: wrong user or password (${detail})`, { cause: error });
+    // A channel closed with 403 comes after a good login: the user lacks a permission.
+    const what = /^Channel closed/.test(raw) ? "refused an operation: this user lacks a permission" : "refused the login: wrong user or password";
+    return new BrokerRefusedError(`broker at ${where} ${what} (${detail})`, { cause: error });
   }
   if (/NOT_ALLOWED|530/.test(raw) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(raw)) {
     return new BrokerRefusedError(`broker at ${where} refused access to the virtual host: it is missing or this user has no permission on it`, {

@@ -108,7 +108,10 @@ export class RpcClient {
   private async openChannel(): Promise<Channel> {
     try {
       const channel = await this.connection.createChannel();
-      channel.on("error", () => {}); // closes are handled where they matter: a 404 as no-server, others below
+      // A closed channel can carry no more requests or replies: whatever waits on it fails now,
+      // with the broker's reason (a 403 for a user without write permission), not at the timeout.
+      // A 404 from the no-server check lands here too, with nothing waiting yet.
+      channel.on("error", (error: unknown) => this.router.failAll(classifyBrokerError(error, this.broker.url)));
       channel.on("return", (message: Message) => this.onReturned(message));
       return channel;
     } catch (error) {

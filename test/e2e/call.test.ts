@@ -184,6 +184,30 @@ describe("fibrpc call exit codes", () => {
     expect(result.stderr).toContain("virtual host");
   });
 
+  // Needs rabbitmqctl on the broker's own machine: skipped when the tests use a remote AMQP_URL.
+  test.skipIf(!BROKER_URL.includes("127.0.0.1") && !BROKER_URL.includes("localhost"))(
+    "6 at once, not 4 at the timeout: the user may log in but not publish",
+    async () => {
+      const user = `fibrpc-test-nowrite-${process.pid}`;
+      const rabbitmqctl = (...args: string[]) => Bun.spawn(["rabbitmqctl", "-q", ...args], { stdout: "ignore", stderr: "ignore" }).exited;
+      await rabbitmqctl("add_user", user, "nowrite-pw");
+      await rabbitmqctl("set_permissions", "-p", "/", user, ".*", "^$", ".*");
+      const queue = uniqueQueue("nowrite");
+      const serve = await ServeProcess.start(["--queue", queue]);
+      try {
+        const url = BROKER_URL.replace(/\/\/[^@]*@/, `//${user}:nowrite-pw@`);
+        const result = await runFibrpc(["call", "30", "--queue", queue, "--timeout", "20s", "--url", url]);
+        expect(result.code).toBe(6);
+        expect(result.stderr).toContain("lacks a permission");
+      } finally {
+        await serve.stop();
+        await deleteQueue(queue);
+        await rabbitmqctl("delete_user", user);
+      }
+    },
+    30_000,
+  );
+
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     test(`${code}: interrupted by ${signal} while waiting`, async () => {
       const queue = uniqueQueue("interrupt");

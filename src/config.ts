@@ -44,13 +44,27 @@ export function redactUrl(url: string): string {
 
 /** Removes a secret from any text before it is shown (amqplib messages may echo what it was given). */
 export function scrubSecret(text: string, url: string): string {
-  let password = "";
+  const { username, password } = credentialsOf(url);
+  const scrubbed = text.split(url).join(redactUrl(url));
+  // A password equal to the user name is no secret beyond it: masking it would hide the user.
+  if (password.length === 0 || password === username) return scrubbed;
+  // A very short password would match inside ordinary words ("amqp"): only whole tokens go.
+  const pattern = password.length < MIN_FREE_MATCH ? new RegExp(`(?<!\\w)${escapeRegExp(password)}(?!\\w)`, "g") : password;
+  return scrubbed.replaceAll(pattern, "***");
+}
+
+const MIN_FREE_MATCH = 4;
+
+function credentialsOf(url: string): { username: string; password: string } {
   try {
-    password = decodeURIComponent(new URL(url).password);
+    const parsed = new URL(url);
+    return { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
   } catch {
-    password = /\/\/[^:/@]*:([^@]*)@/.exec(url)?.[1] ?? "";
+    const match = /\/\/([^:/@]*):([^@]*)@/.exec(url);
+    return { username: match?.[1] ?? "", password: match?.[2] ?? "" };
   }
-  let scrubbed = text.split(url).join(redactUrl(url));
-  if (password.length > 0) scrubbed = scrubbed.split(password).join("***");
-  return scrubbed;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -44,6 +44,18 @@ describe("durations", () => {
   });
 });
 
+describe("scrubSecret with awkward passwords", () => {
+  test("a short password is masked as a whole token, not inside words", () => {
+    const url = "amqp://bob:p@broker:5672";
+    expect(scrubSecret("amqp://bob:***@broker:5672 said: p is wrong", url)).toBe("amqp://bob:***@broker:5672 said: *** is wrong");
+  });
+
+  test("a password equal to the user name leaves the user visible", () => {
+    const url = "amqp://guest:guest@broker:5672";
+    expect(scrubSecret(`broker at ${url} refused user 'guest'`, url)).toBe("broker at amqp://guest:***@broker:5672 refused user 'guest'");
+  });
+});
+
 describe("checkBrokerUrl", () => {
   test("accepts amqp and amqps URLs", () => {
     expect(checkBrokerUrl("amqp://guest:guest@localhost:5672")).toBe("amqp://guest:guest@localhost:5672");

@@ -57,6 +57,9 @@ export class BrokerUnreachableError extends FibrpcError {
   }
 }
 
+/** The broker's TLS certificate did not verify: a configuration problem (CA, host name), not an outage. */
+export class CertificateRejectedError extends BrokerUnreachableError {}
+
 export class BrokerRefusedError extends FibrpcError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("refused", message, options);

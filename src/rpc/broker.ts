@@ -1,6 +1,6 @@
 import type { ChannelModel, Options, RecoveringChannelModel, RecoveryOptions } from "amqplib";
 import { redactUrl, scrubSecret } from "../config.ts";
-import { BrokerRefusedError, BrokerUnreachableError, FibrpcError } from "../errors.ts";
+import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError } from "../errors.ts";
 
 /** How to reach the broker: everything a command needs to open a connection. */
 export interface BrokerOptions {
@@ -121,7 +121,7 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
     return new BrokerUnreachableError(`broker unreachable at ${where}: connection refused`, { cause: error });
   }
   if (code !== undefined && CERTIFICATE_REJECTED.test(code)) {
-    return new BrokerUnreachableError(
+    return new CertificateRejectedError(
       `broker unreachable at ${where}: TLS: certificate verify failed (${detail}); trust the broker's CA with --ca, or skip the check with --insecure`,
       { cause: error },
     );

@@ -1,5 +1,6 @@
 import type { ChannelModel, RecoveringChannelModel } from "amqplib";
 import { redactUrl } from "../config.ts";
+import { CertificateRejectedError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
@@ -46,7 +47,8 @@ export class FibServer {
 
   /**
    * Connects and serves. Resolves when the worker has stopped (after `stop()`); rejects when it
-   * cannot start (the broker refused our credentials or permissions on the first connection).
+   * cannot start (on the first connection, the broker refused our credentials or permissions,
+   * or its TLS certificate did not verify).
    */
   async run(): Promise<void> {
     const { log, broker } = this.options;
@@ -129,8 +131,9 @@ export class FibServer {
 
   private onConnectFailed(error: Error): void {
     const typed = classifyBrokerError(error, this.options.broker.url);
-    if (typed.kind === "refused" && !this.connectedOnce) {
-      // Wrong credentials at start-up are a configuration error, not an outage to wait out.
+    if ((typed.kind === "refused" || typed instanceof CertificateRejectedError) && !this.connectedOnce) {
+      // Wrong credentials or an untrusted certificate at start-up are configuration errors, not
+      // an outage to wait out. Once we have served, the same is retried: it may be a broker mid-change.
       this.stopping = true;
       void this.recovering?.close();
       this.finished.reject(typed);

@@ -63,6 +63,12 @@ describe("amqps:// with a private CA", () => {
     expect(result.stderr.trimEnd().split("\n")).toHaveLength(1);
   });
 
+  test("serve with a CA that did not sign the broker's certificate stops at once with exit 5, not retrying forever", async () => {
+    const result = await runFibrpc(["serve", "--url", node.tlsUrl, "--ca", certs.otherCaFile, "--queue", queue]);
+    expect(result.code).toBe(EXIT_UNREACHABLE);
+    expect(result.stderr).toContain("TLS: certificate verify failed");
+  });
+
   test("without --ca the system's CAs are used, and verification is on by default", async () => {
     const result = await runFibrpc(["call", "30", "--url", node.tlsUrl, "--queue", queue]);
     expect(result.code).toBe(EXIT_UNREACHABLE);

@@ -88,7 +88,8 @@ async function resolveArgs(command: CommandDef): Promise<ArgsDef> {
 async function printHelp(command: CommandDef, epilogue?: string): Promise<void> {
   const text = `${await renderUsage(command, command === root ? undefined : root)}\n${epilogue ? `\n${epilogue}\n` : ""}`;
   const plain = Boolean(process.env.NO_COLOR) || !process.stdout.isTTY;
-  await Bun.write(Bun.stdout, plain ? stripAnsi(text) : text);
+  // citty pads every option line to the longest one; the trailing blanks only wrap narrow terminals.
+  await Bun.write(Bun.stdout, (plain ? stripAnsi(text) : text).replace(/[ \t]+$/gm, ""));
 }
 
 function stripAnsi(text: string): string {

@@ -6,7 +6,7 @@
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { scrubSecret, resolveUrl } from "./config.ts";
 import { FibrpcError } from "./errors.ts";
-import { CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
+import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
 import { findUnknownFlag } from "./cli/strict-args.ts";
@@ -17,9 +17,10 @@ type Loader = () => Promise<CommandDef>;
 const commands: Record<string, Loader> = {
   serve: () => import("./commands/serve.ts").then((module) => module.default as CommandDef),
   call: () => import("./commands/call.ts").then((module) => module.default as CommandDef),
+  bench: () => import("./commands/bench.ts").then((module) => module.default as CommandDef),
 };
 
-const HELP_EPILOGUES: Record<string, string> = { call: CALL_EXIT_CODES_HELP };
+const HELP_EPILOGUES: Record<string, string> = { call: CALL_EXIT_CODES_HELP, bench: BENCH_EXIT_CODES_HELP };
 
 const root = defineCommand({
   meta: { name: "fibrpc", version: VERSION, description: "Request/reply RPC over RabbitMQ: a Fibonacci worker and its client" },

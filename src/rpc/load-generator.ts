@@ -3,6 +3,7 @@ import { BrokerUnreachableError, NoServerError, type FibrpcError } from "../erro
 import { decodeReply } from "../protocol.ts";
 import type { BenchTally, ExpectedAnswers } from "../bench/tally.ts";
 import { classifyBrokerError, inspectQueue, openConnection, type BrokerOptions } from "./broker.ts";
+import { coalesceWrites } from "./write-coalescing.ts";
 
 /** RabbitMQ's direct reply-to pseudo-queue: no reply queue to declare, replies need no ack. */
 const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
@@ -108,6 +109,7 @@ export class LoadGenerator {
 
   private async openLane(): Promise<Lane> {
     const connection = await openConnection(this.options.broker);
+    coalesceWrites(connection);
     const lane: Lane = { connection, channel: undefined as unknown as Channel, pending: new Map(), alive: true };
     connection.on("error", () => {}); // 'close' carries the same news
     connection.on("close", (error?: Error) => this.onLaneClosed(lane, error));

@@ -14,6 +14,7 @@ import {
 } from "../protocol.ts";
 import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";
 import { adoptOrDeclareQueue, type QueueKind } from "./queue.ts";
+import { coalesceWrites } from "./write-coalescing.ts";
 
 /** Where the worker reports what happens; the serve command plugs its logger in. */
 export interface ServerLog {
@@ -110,6 +111,7 @@ export class FibServer {
 
   private async setUpConsumer(connection: ChannelModel): Promise<void> {
     const { queue, queueKind, prefetch, log, broker } = this.options;
+    coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write
     const channel = await connection.createChannel();
     // amqplib emits 'error' only when the broker closes this channel and not the whole connection.
     channel.on("error", (error: Error) => {

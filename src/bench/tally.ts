@@ -30,12 +30,22 @@ export class BenchTally {
  * every reply is checked against it, so a fast wrong server cannot win a benchmark.
  */
 export class ExpectedAnswers {
-  private readonly known = new Map<number, string>();
+  private readonly known = new Map<number, { text: string; bytes: Buffer }>();
 
   for(n: number): string {
+    return this.entry(n).text;
+  }
+
+  /** Whether a reply body is exactly F(n) in decimal: a byte comparison, no decoding. */
+  matches(n: number, body: Uint8Array): boolean {
+    return this.entry(n).bytes.equals(body);
+  }
+
+  private entry(n: number): { text: string; bytes: Buffer } {
     let answer = this.known.get(n);
     if (answer === undefined) {
-      answer = fibonacci(n).toString();
+      const text = fibonacci(n).toString();
+      answer = { text, bytes: Buffer.from(text) };
       this.known.set(n, answer);
     }
     return answer;

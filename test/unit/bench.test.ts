@@ -65,6 +65,9 @@ describe("tally and verification", () => {
     const expected = new ExpectedAnswers();
     expect(expected.for(30)).toBe("832040");
     expect(expected.for(93)).toBe("12200160415121876738");
+    expect(expected.matches(30, Buffer.from("832040"))).toBe(true);
+    expect(expected.matches(30, Buffer.from("832041"))).toBe(false);
+    expect(expected.matches(30, Buffer.from("8320400"))).toBe(false);
   });
 
   test("counts ok and failures by code; latencies only of answers", () => {

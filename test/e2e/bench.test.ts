@@ -1,7 +1,8 @@
 import "../support/preflight.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { deleteQueue, uniqueQueue } from "../support/broker.ts";
-import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { FIBRPC, runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { BROKER_URL } from "../support/broker.ts";
 
 describe("fibrpc bench against fibrpc serve", () => {
   const queue = uniqueQueue("bench");
@@ -30,6 +31,21 @@ describe("fibrpc bench against fibrpc serve", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("errors   OUT_OF_RANGE 50");
     expect(result.stderr).toBe("fibrpc: 50 of 50 calls failed: OUT_OF_RANGE 50\n");
+  });
+
+  test("SIGINT stops the run early: what ran is still reported, exit 130", async () => {
+    const proc = Bun.spawn([FIBRPC, "bench", "--queue", queue, "--duration", "60s", "--concurrency", "2", "--json"], {
+      env: { ...process.env, NO_COLOR: "1", AMQP_URL: BROKER_URL },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    await Bun.sleep(700);
+    proc.kill("SIGINT");
+    const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(code).toBe(130);
+    const summary = JSON.parse(stdout);
+    expect(summary.calls).toBeGreaterThan(0);
+    expect(summary.failed).toBe(0);
   });
 
   test("a queue nobody consumes from is exit 3 before anything is sent", async () => {

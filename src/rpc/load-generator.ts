@@ -112,18 +112,22 @@ export class LoadGenerator {
   private async openLane(): Promise<Lane> {
     const connection = await openConnection(this.options.broker);
     coalesceWrites(connection);
-    const lane: Lane = { connection, channel: undefined as unknown as Channel, pending: new Map(), alive: true };
+    let lane: Lane | undefined;
     connection.on("error", () => {}); // 'close' carries the same news
-    connection.on("close", (error?: Error) => this.onLaneClosed(lane, error));
+    connection.on("close", (error?: Error) => {
+      if (lane) this.onLaneClosed(lane, error);
+    });
     try {
-      lane.channel = await connection.createChannel();
-      lane.channel.on("error", () => {});
-      await lane.channel.consume(DIRECT_REPLY_TO, (message) => this.onReply(lane, message), { noAck: true });
+      const channel = await connection.createChannel();
+      channel.on("error", () => {});
+      const opened: Lane = { connection, channel, pending: new Map(), alive: true };
+      await channel.consume(DIRECT_REPLY_TO, (message) => this.onReply(opened, message), { noAck: true });
+      lane = opened;
+      return opened;
     } catch (error) {
       await connection.close().catch(() => {});
       throw classifyBrokerError(error, this.options.broker.url);
     }
-    return lane;
   }
 
   private wantsMore(): boolean {

@@ -32,7 +32,7 @@ const DRIVE_REQUESTS = 40_000;
 const RUN_ID = crypto.randomUUID().slice(0, 6);
 const queueFor = (key: string): string => `fibrpc-bench-${key}-${RUN_ID}`;
 
-const tools = prepare({ rebuild: flags.rebuild });
+const tools = await prepare({ rebuild: flags.rebuild });
 
 const SERVERS: ServerSpec[] = [
   { key: "fibrpc", label: "fibrpc serve (prefetch 64)", argv: (q) => [FIBRPC, "serve", "--queue", q, "--max-n", "1000000", "--log-level", "warn"] },

@@ -90,6 +90,7 @@ export class LoadGenerator {
   /** Stops issuing new requests; the ones in flight still finish (or time out). */
   stop(): void {
     this.stopped = true;
+    this.settleIfDone();
   }
 
   /** Time from the first request to the last answer, or to now while running. */

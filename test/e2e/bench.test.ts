@@ -26,6 +26,22 @@ describe("fibrpc bench against fibrpc serve", () => {
     expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
   });
 
+  // `script` (util-linux) runs the command on a pseudo-terminal, as a user's shell would.
+  test.skipIf(Bun.which("script") === null)("on a terminal, a progress line is redrawn in place and erased at the end", async () => {
+    const command = `${FIBRPC} bench --queue ${queue} --duration 1200ms --concurrency 4`;
+    const proc = Bun.spawn(["script", "-qec", command, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: "1", AMQP_URL: BROKER_URL },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const [screen, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(code).toBe(0);
+    expect(screen).toMatch(/\r {2}\d+ calls {2}\d+\/s {2}0 errors {2}[\d.]+m?s\/1\.2s\u001b\[K/);
+    expect(screen).toContain("\r\u001b[K"); // erased before the summary
+    expect(screen).toContain("calls/s");
+  });
+
   test("error replies are counted by code and the run exits 1", async () => {
     const result = await runFibrpc(["bench", "--queue", queue, "--requests", "50", "--concurrency", "4", "--n", "2000"]);
     expect(result.code).toBe(1);

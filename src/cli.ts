@@ -6,7 +6,7 @@
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { scrubSecret, resolveUrl } from "./config.ts";
 import { FibrpcError } from "./errors.ts";
-import { CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
+import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
 import { findFlagProblem } from "./cli/strict-args.ts";
@@ -20,9 +20,14 @@ const commands: Record<string, Loader> = {
   serve: () => import("./commands/serve.ts").then((module) => module.default as CommandDef),
   call: () => import("./commands/call.ts").then((module) => module.default as CommandDef),
   health: () => import("./commands/health.ts").then((module) => module.default as CommandDef),
+  bench: () => import("./commands/bench.ts").then((module) => module.default as CommandDef),
 };
 
-const HELP_EPILOGUES: Record<string, string> = { call: CALL_EXIT_CODES_HELP, health: HEALTH_STATES_HELP };
+const HELP_EPILOGUES: Record<string, string> = {
+  call: CALL_EXIT_CODES_HELP,
+  health: HEALTH_STATES_HELP,
+  bench: BENCH_EXIT_CODES_HELP,
+};
 
 /**
  * Commands whose usage errors follow another convention than exit 2: `health` is a monitoring
@@ -43,7 +48,7 @@ async function usageFailure(command: string | undefined, message: string): Promi
 }
 
 const root = defineCommand({
-  meta: { name: "fibrpc", version: VERSION, description: "Request/reply RPC over RabbitMQ: a Fibonacci worker and its client" },
+  meta: { name: "fibrpc", version: VERSION, description: "Request/reply RPC over RabbitMQ: a Fibonacci worker, its client, a health check and a load generator" },
   subCommands: commands,
 });
 

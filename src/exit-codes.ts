@@ -42,3 +42,14 @@ export const CALL_EXIT_CODES_HELP = `EXIT CODES
   130  interrupted by SIGINT, 143 by SIGTERM
 
   With several n, the first n (in argument order) that failed decides the code.`;
+
+/** Exit codes of `fibrpc bench`, shown by its --help. */
+export const BENCH_EXIT_CODES_HELP = `EXIT CODES
+
+  0    every request answered, every answer right
+  1    some requests failed: error replies, wrong answers or timeouts (counts by code in the summary)
+  2    bad usage
+  3    no server: the queue does not exist or has no consumer
+  5    broker unreachable, or the connection was lost during the run (the summary is still printed)
+  6    broker refused us: authentication, vhost, permissions
+  130  interrupted by SIGINT, 143 by SIGTERM (the summary of what ran is still printed)`;

@@ -5,6 +5,7 @@ import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
+import { coalesceWrites } from "./write-coalescing.ts";
 import type { QueueKind } from "./queue.ts";
 
 /** Where the worker reports what happens; the serve command plugs its logger in. */
@@ -95,6 +96,7 @@ export class FibServer {
   /** Runs on every (re)connect, inside amqplib's recovery: a failure here means "try again later". */
   private async startSession(connection: ChannelModel, why: "connected" | "reopened"): Promise<void> {
     const { queue, queueKind, prefetch, maxN, log } = this.options;
+    coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
     const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log }, this.ledger, (lost, reason) =>
       this.onSessionLost(connection, lost, reason),
     );

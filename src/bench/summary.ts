@@ -1,0 +1,90 @@
+import type { LatencyHistogram } from "./histogram.ts";
+
+/** What a bench run found, as `--json` prints it. Latencies in milliseconds. */
+export interface BenchSummary {
+  queue: string;
+  n: string;
+  concurrency: number;
+  connections: number;
+  /** Every request that finished, answered or not. */
+  calls: number;
+  ok: number;
+  failed: number;
+  /** Failures by code: the server's error code, or TIMEOUT, WRONG_ANSWER, UNREACHABLE… */
+  errors: Record<string, number>;
+  elapsedSeconds: number;
+  callsPerSecond: number;
+  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; max: number };
+}
+
+export interface SummaryInput {
+  queue: string;
+  n: string;
+  concurrency: number;
+  connections: number;
+  ok: number;
+  errors: ReadonlyMap<string, number>;
+  elapsedMs: number;
+  latency: LatencyHistogram;
+}
+
+export function summarize(input: SummaryInput): BenchSummary {
+  const errors = Object.fromEntries([...input.errors.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  const failed = Object.values(errors).reduce((sum, count) => sum + count, 0);
+  const calls = input.ok + failed;
+  const seconds = input.elapsedMs / 1000;
+  const { latency } = input;
+  return {
+    queue: input.queue,
+    n: input.n,
+    concurrency: input.concurrency,
+    connections: input.connections,
+    calls,
+    ok: input.ok,
+    failed,
+    errors,
+    elapsedSeconds: round(seconds, 3),
+    callsPerSecond: seconds > 0 ? round(calls / seconds, 1) : 0,
+    latencyMs: {
+      min: round(latency.minMs, 3),
+      mean: round(latency.meanMs, 3),
+      p50: round(latency.percentileMs(0.5), 3),
+      p90: round(latency.percentileMs(0.9), 3),
+      p99: round(latency.percentileMs(0.99), 3),
+      max: round(latency.maxMs, 3),
+    },
+  };
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** `1.23ms`, `45.6ms`, `1.20s`: three significant figures are plenty for a latency. */
+export function formatMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms >= 100) return `${ms.toFixed(0)}ms`;
+  if (ms >= 10) return `${ms.toFixed(1)}ms`;
+  return `${ms.toFixed(2)}ms`;
+}
+
+export function formatErrors(errors: Record<string, number>): string {
+  const entries = Object.entries(errors);
+  return entries.length === 0 ? "none" : entries.map(([code, count]) => `${code} ${count}`).join(", ");
+}
+
+/** The human report on stdout. */
+export function formatSummary(summary: BenchSummary): string {
+  const { latencyMs: l } = summary;
+  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;
+  return [
+    `${plural(summary.calls, "call")} in ${summary.elapsedSeconds.toFixed(2)}s on queue '${summary.queue}' ` +
+      `(n=${summary.n}, ${summary.concurrency} in flight, ${plural(summary.connections, "connection")})`,
+    `  calls/s  ${Math.round(summary.callsPerSecond)}`,
+    `  latency  p50 ${formatMs(l.p50)}  p90 ${formatMs(l.p90)}  p99 ${formatMs(l.p99)}  max ${formatMs(l.max)}  (mean ${formatMs(l.mean)})`,
+    `  errors   ${formatErrors(summary.errors)}`,
+  ]
+    .map((line) => `${line}\n`)
+    .join("");
+}

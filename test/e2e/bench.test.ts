@@ -1,0 +1,77 @@
+import "../support/preflight.ts";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { deleteQueue, uniqueQueue } from "../support/broker.ts";
+import { FIBRPC, runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { BROKER_URL } from "../support/broker.ts";
+
+describe("fibrpc bench against fibrpc serve", () => {
+  const queue = uniqueQueue("bench");
+  let serve: ServeProcess;
+
+  beforeAll(async () => {
+    serve = await ServeProcess.start(["--queue", queue, "--max-n", "1000"]);
+  });
+  afterAll(async () => {
+    await serve.stop();
+    await deleteQueue(queue);
+  });
+
+  test("--json: every request answered and verified, exit 0, no progress line when not a TTY", async () => {
+    const result = await runFibrpc(["bench", "--queue", queue, "--requests", "300", "--concurrency", "8", "--connections", "2", "--n", "0..500", "--json"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({ queue, n: "0..500", concurrency: 8, connections: 2, calls: 300, ok: 300, failed: 0, errors: {} });
+    expect(summary.callsPerSecond).toBeGreaterThan(0);
+    expect(summary.latencyMs.p50).toBeLessThanOrEqual(summary.latencyMs.p99);
+  });
+
+  // `script` (util-linux) runs the command on a pseudo-terminal, as a user's shell would.
+  test.skipIf(Bun.which("script") === null)("on a terminal, a progress line is redrawn in place and erased at the end", async () => {
+    const command = `${FIBRPC} bench --queue ${queue} --duration 1200ms --concurrency 4`;
+    const proc = Bun.spawn(["script", "-qec", command, "/dev/null"], {
+      env: { ...process.env, NO_COLOR: "1", AMQP_URL: BROKER_URL },
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+    });
+    const [screen, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(code).toBe(0);
+    expect(screen).toMatch(/\r {2}\d+ calls {2}\d+\/s {2}0 errors {2}[\d.]+m?s\/1\.2s\u001b\[K/);
+    expect(screen).toContain("\r\u001b[K"); // erased before the summary
+    expect(screen).toContain("calls/s");
+  });
+
+  test("error replies are counted by code and the run exits 1", async () => {
+    const result = await runFibrpc(["bench", "--queue", queue, "--requests", "50", "--concurrency", "4", "--n", "2000"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("errors   OUT_OF_RANGE 50");
+    expect(result.stderr).toBe("fibrpc: 50 of 50 calls failed: OUT_OF_RANGE 50\n");
+  });
+
+  test("SIGINT stops the run early: what ran is still reported, exit 130", async () => {
+    const proc = Bun.spawn([FIBRPC, "bench", "--queue", queue, "--duration", "60s", "--concurrency", "2", "--json"], {
+      env: { ...process.env, NO_COLOR: "1", AMQP_URL: BROKER_URL },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    await Bun.sleep(1500); // well past connecting, even on a loaded machine
+    proc.kill("SIGINT");
+    const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    expect(code).toBe(130);
+    const summary = JSON.parse(stdout);
+    expect(summary.calls).toBeGreaterThan(0);
+    expect(summary.failed).toBe(0);
+  });
+
+  test("a queue nobody consumes from is exit 3 before anything is sent", async () => {
+    const result = await runFibrpc(["bench", "--queue", uniqueQueue("bench-missing"), "--requests", "5"]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe("");
+  });
+
+  test("bad flags are usage errors", async () => {
+    expect((await runFibrpc(["bench", "--requests", "5", "--duration", "1s"])).code).toBe(2);
+    expect((await runFibrpc(["bench", "--n", "40..20"])).code).toBe(2);
+  });
+});

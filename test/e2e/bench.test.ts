@@ -1,20 +1,10 @@
 import "../support/preflight.ts";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { deleteQueue, uniqueQueue } from "../support/broker.ts";
-import { FIBRPC, runFibrpc, ServeProcess } from "../support/fibrpc.ts";
-import { BROKER_URL } from "../support/broker.ts";
+import { describe, expect, test } from "bun:test";
+import { BROKER_URL, uniqueQueue } from "../support/broker.ts";
+import { FIBRPC, runFibrpc, serveDuringSuite } from "../support/fibrpc.ts";
 
 describe("fibrpc bench against fibrpc serve", () => {
-  const queue = uniqueQueue("bench");
-  let serve: ServeProcess;
-
-  beforeAll(async () => {
-    serve = await ServeProcess.start(["--queue", queue, "--max-n", "1000"]);
-  });
-  afterAll(async () => {
-    await serve.stop();
-    await deleteQueue(queue);
-  });
+  const { queue } = serveDuringSuite("bench", ["--max-n", "1000"]);
 
   test("--json: every request answered and verified, exit 0, no progress line when not a TTY", async () => {
     const result = await runFibrpc(["bench", "--queue", queue, "--requests", "300", "--concurrency", "8", "--connections", "2", "--n", "0..500", "--json"]);

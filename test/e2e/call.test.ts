@@ -1,7 +1,7 @@
 import "../support/preflight.ts";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { BROKER_URL, deleteQueue, queueState, uniqueQueue, withChannel, eventually } from "../support/broker.ts";
-import { FIBRPC, runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { FIBRPC, runFibrpc, ServeProcess, serveDuringSuite } from "../support/fibrpc.ts";
 import amqp from "amqplib";
 
 /** A consumer that takes requests and never answers: the caller must time out. */
@@ -14,16 +14,7 @@ async function silentConsumer(queue: string): Promise<{ close(): Promise<void> }
 }
 
 describe("fibrpc call against fibrpc serve", () => {
-  const queue = uniqueQueue("call");
-  let serve: ServeProcess;
-
-  beforeAll(async () => {
-    serve = await ServeProcess.start(["--queue", queue, "--max-n", "5000"]);
-  });
-  afterAll(async () => {
-    await serve.stop();
-    await deleteQueue(queue);
-  });
+  const { queue } = serveDuringSuite("call", ["--max-n", "5000"]);
 
   test("prints F(30) and exits 0", async () => {
     const result = await runFibrpc(["call", "30", "--queue", queue]);

@@ -1,8 +1,8 @@
 import "../support/preflight.ts";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import amqp, { type Channel, type ConsumeMessage } from "amqplib";
 import { BROKER_URL, declareQueue, deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
-import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { runFibrpc, ServeProcess, serveDuringSuite } from "../support/fibrpc.ts";
 
 interface RawReply {
   body: string;
@@ -50,16 +50,8 @@ async function queueType(queue: string): Promise<string | undefined> {
 }
 
 describe("fibrpc serve answers malformed requests with errors and goes on", () => {
-  const queue = uniqueQueue("poison");
-  let serve: ServeProcess;
-
-  beforeAll(async () => {
-    serve = await ServeProcess.start(["--queue", queue, "--max-n", "1000"]);
-  });
-  afterAll(async () => {
-    await serve.stop();
-    await deleteQueue(queue);
-  });
+  const suite = serveDuringSuite("poison", ["--max-n", "1000"]);
+  const { queue } = suite;
 
   test("each bad body gets an error reply with its code; nothing is requeued", async () => {
     const cases: [Buffer, string][] = [
@@ -93,7 +85,7 @@ describe("fibrpc serve answers malformed requests with errors and goes on", () =
     channel.sendToQueue(queue, Buffer.from("5"));
     await channel.waitForConfirms();
     await connection.close();
-    expect(await serve.waitForLog(/without reply_to/)).toBe(true);
+    expect(await suite.serve.waitForLog(/without reply_to/)).toBe(true);
     expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
   });
 });

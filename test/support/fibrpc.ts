@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
-import { BROKER_URL, eventually } from "./broker.ts";
+import { afterAll, beforeAll } from "bun:test";
+import { BROKER_URL, deleteQueue, eventually, uniqueQueue } from "./broker.ts";
 
 /** The compiled binary under test: `npm test` builds it first. */
 export const FIBRPC = resolve(import.meta.dir, "../../dist/fibrpc");
@@ -93,4 +94,27 @@ export class ServeProcess {
     const decoder = new TextDecoder();
     for await (const chunk of stream) this.logText += decoder.decode(chunk, { stream: true });
   }
+}
+
+/**
+ * A `fibrpc serve` on a queue of its own for the tests of one describe block: started before
+ * them, stopped after them, its queue deleted. Call it inside `describe`.
+ */
+export function serveDuringSuite(label: string, args: string[] = []): { readonly queue: string; readonly serve: ServeProcess } {
+  const queue = uniqueQueue(label);
+  let serve: ServeProcess | undefined;
+  beforeAll(async () => {
+    serve = await ServeProcess.start(["--queue", queue, ...args]);
+  });
+  afterAll(async () => {
+    await serve?.stop();
+    await deleteQueue(queue);
+  });
+  return {
+    queue,
+    get serve(): ServeProcess {
+      if (serve === undefined) throw new Error(`fibrpc serve for '${label}' has not started`);
+      return serve;
+    },
+  };
 }

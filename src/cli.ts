@@ -10,8 +10,6 @@ import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "
 import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
 import { findFlagProblem } from "./cli/strict-args.ts";
-import { formatUnknownLine } from "./health/format.ts";
-import { HEALTH_STATES_HELP } from "./health/states.ts";
 
 type Loader = () => Promise<CommandDef>;
 
@@ -23,18 +21,19 @@ const commands: Record<string, Loader> = {
   bench: () => import("./commands/bench.ts").then((module) => module.default as CommandDef),
 };
 
-const HELP_EPILOGUES: Record<string, string> = {
-  call: CALL_EXIT_CODES_HELP,
-  health: HEALTH_STATES_HELP,
-  bench: BENCH_EXIT_CODES_HELP,
+// Help texts and usage conventions load with their command only when needed: never on the path of a call.
+const HELP_EPILOGUES: Record<string, () => Promise<string>> = {
+  call: async () => CALL_EXIT_CODES_HELP,
+  health: () => import("./health/states.ts").then((module) => module.HEALTH_STATES_HELP),
+  bench: async () => BENCH_EXIT_CODES_HELP,
 };
 
 /**
  * Commands whose usage errors follow another convention than exit 2: `health` is a monitoring
  * plugin, for which 2 means CRITICAL; a bad flag there is UNKNOWN (3), with a status line on stdout.
  */
-const USAGE_FAILURES: Record<string, { exitCode: number; statusLine: (message: string) => string }> = {
-  health: { exitCode: 3, statusLine: formatUnknownLine },
+const USAGE_FAILURES: Record<string, { exitCode: number; statusLine: () => Promise<(message: string) => string> }> = {
+  health: { exitCode: 3, statusLine: () => import("./health/format.ts").then((module) => module.formatUnknownLine) },
 };
 
 async function usageFailure(command: string | undefined, message: string): Promise<number> {
@@ -43,7 +42,8 @@ async function usageFailure(command: string | undefined, message: string): Promi
     await printError(message);
     return EXIT.usage;
   }
-  await Bun.write(Bun.stdout, `${special.statusLine(safe(message))}\n`);
+  const statusLine = await special.statusLine();
+  await Bun.write(Bun.stdout, `${statusLine(safe(message))}\n`);
   return special.exitCode;
 }
 
@@ -68,7 +68,7 @@ async function main(rawArgs: string[]): Promise<number> {
   }
   const command = await load();
   if (wantsHelp(rest)) {
-    await printHelp(command, HELP_EPILOGUES[name]);
+    await printHelp(command, await HELP_EPILOGUES[name]?.());
     return EXIT.ok;
   }
   const problem = findFlagProblem(rest, await resolveArgs(command));

@@ -5,6 +5,7 @@ import { PoisonLedger } from "./poison-ledger.ts";
 import { adoptOrDeclareQueue, type QueueKind } from "./queue.ts";
 import type { ServerLog } from "./server.ts";
 import { triageRequest } from "./triage.ts";
+import { LogThrottle } from "../log-throttle.ts";
 
 export interface SessionOptions {
   queue: string;
@@ -30,6 +31,9 @@ export interface DrainReport {
  */
 const SLICE_MS = 10;
 
+/** At most one "dropped" line of a kind per this interval: a flood of bad requests must not flood the log. */
+const DROP_LOG_INTERVAL_MS = 5000;
+
 interface Reply {
   body: string;
   properties: Record<string, unknown>;
@@ -53,6 +57,7 @@ export class ConsumerSession {
   private alive = true;
   private draining = false;
   private finishedSinceDrain = 0;
+  private readonly dropLogThrottle = new LogThrottle(DROP_LOG_INTERVAL_MS);
 
   private constructor(
     private readonly channel: ConfirmChannel,
@@ -159,7 +164,11 @@ export class ConsumerSession {
       this.options.maxN,
     );
     if (decision.action === "drop") {
-      this.options.log[decision.level](`${decision.reason} (correlation id ${String(properties.correlationId)})`);
+      const admitted = this.dropLogThrottle.admit(decision.reason, Date.now());
+      if (admitted.show) {
+        const heldBack = admitted.heldBack > 0 ? `; ${admitted.heldBack} more like it since the last such line` : "";
+        this.options.log[decision.level](`${decision.reason} (correlation id ${String(properties.correlationId)})${heldBack}`);
+      }
       this.ledger.clear(key);
       this.settle(message, "ack");
       return undefined;

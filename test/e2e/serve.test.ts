@@ -79,14 +79,16 @@ describe("fibrpc serve answers malformed requests with errors and goes on", () =
     expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n");
   });
 
-  test("a request without reply_to is acked with a warning, not requeued", async () => {
+  test("requests without reply_to are acked with a warning, not requeued, and a flood of them is one line", async () => {
     const connection = await amqp.connect(BROKER_URL);
     const channel = await connection.createConfirmChannel();
-    channel.sendToQueue(queue, Buffer.from("5"));
+    for (let index = 0; index < 50; index++) channel.sendToQueue(queue, Buffer.from("5"));
     await channel.waitForConfirms();
     await connection.close();
     expect(await suite.serve.waitForLog(/without reply_to/)).toBe(true);
     expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
+    expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n"); // everything before it was handled
+    expect(suite.serve.log.match(/without reply_to/g)).toHaveLength(1);
   });
 });
 

@@ -6,7 +6,7 @@
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { scrubSecret, resolveUrl } from "./config.ts";
 import { FibrpcError } from "./errors.ts";
-import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor } from "./exit-codes.ts";
+import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor, SERVE_EXIT_CODES_HELP } from "./exit-codes.ts";
 import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
 import { findFlagProblem } from "./cli/strict-args.ts";
@@ -23,6 +23,7 @@ const commands: Record<string, Loader> = {
 
 // Help texts and usage conventions load with their command only when needed: never on the path of a call.
 const HELP_EPILOGUES: Record<string, () => Promise<string>> = {
+  serve: async () => SERVE_EXIT_CODES_HELP,
   call: async () => CALL_EXIT_CODES_HELP,
   health: () => import("./health/states.ts").then((module) => module.HEALTH_STATES_HELP),
   bench: async () => BENCH_EXIT_CODES_HELP,

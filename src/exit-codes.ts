@@ -53,3 +53,15 @@ export const BENCH_EXIT_CODES_HELP = `EXIT CODES
   5    broker unreachable, or the connection was lost during the run (the summary is still printed)
   6    broker refused us: authentication, vhost, permissions
   130  interrupted by SIGINT, 143 by SIGTERM (the summary of what ran is still printed)`;
+
+/** Exit codes of `fibrpc serve`, shown by its --help. */
+export const SERVE_EXIT_CODES_HELP = `EXIT CODES
+
+  0    stopped by SIGTERM or SIGINT after draining (or when --drain-timeout ran out)
+  2    bad usage
+  5    the broker's TLS certificate did not verify on the first connection
+  6    the broker refused us on the first connection: authentication, vhost, permissions
+  130  a second SIGINT during the drain stopped it at once; 143 a second SIGTERM
+
+  A broker that is down or goes away is not an exit: serve reconnects with backoff (200 ms up
+  to 3 s), logging one line when the connection is lost and one when it is back.`;

@@ -237,10 +237,19 @@ describe("help and version", () => {
     expect(result.stdout).toContain("AMQP_URL");
   });
 
+  test("serve and bench --help document their exit codes too", async () => {
+    const expected = { serve: ["0", "2", "5", "6", "130"], bench: ["0", "1", "2", "3", "5", "6", "130"] };
+    for (const [command, codes] of Object.entries(expected)) {
+      const result = await runFibrpc([command, "--help"]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("EXIT CODES");
+      for (const code of codes) expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
+    }
+  });
+
   test("no command prints the overview", async () => {
     const result = await runFibrpc([]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("serve");
-    expect(result.stdout).toContain("call");
+    for (const command of ["serve", "call", "health", "bench"]) expect(result.stdout).toContain(command);
   });
 });

@@ -23,14 +23,19 @@ export const brokerArgs = {
 
 type BrokerArgValues = { url?: unknown; ca?: unknown; cert?: unknown; key?: unknown; insecure?: unknown };
 
-export function brokerOptionsFrom(args: BrokerArgValues): BrokerOptions {
+/** Where a command's warnings about its own settings go: a plain stderr line unless it has a logger. */
+export type Warn = (message: string) => void;
+
+const warnOnStderr: Warn = (message) => console.error(`fibrpc: WARNING: ${message}`);
+
+export function brokerOptionsFrom(args: BrokerArgValues, warn: Warn = warnOnStderr): BrokerOptions {
   const url = checkBrokerUrl(resolveUrl(readOption("url", args.url, brokerArgs.url), process.env));
-  const tls = tlsOptionsFrom(args, url);
+  const tls = tlsOptionsFrom(args, url, warn);
   return tls === undefined ? { url } : { url, tls };
 }
 
 /** TLS settings from --ca/--cert/--key/--insecure; undefined when none is given (amqps then trusts the system's CAs). */
-function tlsOptionsFrom(args: BrokerArgValues, url: string): TlsOptions | undefined {
+function tlsOptionsFrom(args: BrokerArgValues, url: string, warn: Warn): TlsOptions | undefined {
   const ca = readOption("ca", args.ca, brokerArgs.ca);
   const cert = readOption("cert", args.cert, brokerArgs.cert);
   const key = readOption("key", args.key, brokerArgs.key);
@@ -42,7 +47,7 @@ function tlsOptionsFrom(args: BrokerArgValues, url: string): TlsOptions | undefi
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--cert and --key go together: give both or neither");
   if (insecure) {
     // Loud on purpose: this must never go unnoticed in a production log.
-    console.error("fibrpc: WARNING: --insecure: the broker's TLS certificate is NOT verified; anyone on the path can impersonate it");
+    warn("--insecure: the broker's TLS certificate is NOT verified; anyone on the path can impersonate it");
   }
   return {
     ca: ca === undefined ? undefined : readPem("ca", ca),

@@ -32,14 +32,15 @@ export default defineCommand({
   async run({ args }) {
     // Every option but the one boolean (--insecure, from brokerArgs) is a string read the same way.
     const read = (name: Exclude<keyof typeof serveArgs, "insecure">): string => readOption(name, args[name], serveArgs[name]) ?? "";
+    const log = createServerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level")));
     const server = new FibServer({
-      broker: brokerOptionsFrom(args),
+      broker: brokerOptionsFrom(args, (message) => log.warn(message)), // as JSON too with --log-format json
       queue: queueFrom(args),
       queueKind: read("queue-type") === "quorum" ? "quorum" : "classic",
       prefetch: parseIntegerFlag("prefetch", read("prefetch"), { min: 1, max: 65_535 }),
       maxN: parseIntegerFlag("max-n", read("max-n"), { min: 0, max: MAX_N_LIMIT }),
       drainTimeoutMs: parseDurationFlag("drain-timeout", read("drain-timeout")),
-      log: createServerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level"))),
+      log,
     });
     interruption.addEventListener("abort", () => void server.stop(), { once: true });
     await server.run();

@@ -85,6 +85,13 @@ describe("amqps:// with a private CA", () => {
     expect(byEnv.stderr).toMatch(/WARNING: --insecure/);
   });
 
+  test("serve --insecure --log-format json warns as a JSON log line, like every other line", async () => {
+    const insecureServe = await ServeProcess.start(["--url", node.tlsUrl, "--insecure", "--queue", uniqueQueue("tls-json"), "--log-format", "json"]);
+    await insecureServe.stop();
+    const lines = insecureServe.log.trimEnd().split("\n").map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(lines.find((line) => line.msg.includes("--insecure"))?.level).toBe("warn");
+  });
+
   test.skipIf(!externalAvailable)("a client certificate logs in by itself (EXTERNAL) when the URL has no user", async () => {
     // A vhost only the certificate's user may use: had fibrpc fallen back to guest/guest, it would be refused.
     await node.rabbitmqctl("add_vhost", "by-cert");

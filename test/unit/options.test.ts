@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
+import benchCommand from "../../src/commands/bench.ts";
 import callCommand from "../../src/commands/call.ts";
+import healthCommand from "../../src/commands/health.ts";
 import serveCommand from "../../src/commands/serve.ts";
 import { flag, option, readFlag, readOption } from "../../src/cli/options.ts";
 
@@ -9,8 +11,9 @@ function namedFlags(args: ArgsDef): [string, { env?: unknown; description?: stri
   return Object.entries(args).filter(([, def]) => def.type !== "positional");
 }
 
-describe("every flag of serve and call can be set from the environment", () => {
-  for (const [name, command] of [["serve", serveCommand], ["call", callCommand]] as const) {
+describe("every flag of every command can be set from the environment", () => {
+  const commands = [["serve", serveCommand], ["call", callCommand], ["health", healthCommand], ["bench", benchCommand]] as const;
+  for (const [name, command] of commands) {
     test(`${name}: each flag has its own env variable, named in its --help description`, () => {
       const args = command.args as ArgsDef;
       const flags = namedFlags(args);

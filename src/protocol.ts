@@ -5,6 +5,9 @@
 
 export const DEFAULT_QUEUE = "rpc_queue";
 export const APP_ID = "fibrpc";
+
+/** RabbitMQ's direct reply-to pseudo-queue: no reply queue to declare, replies need no ack. */
+export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 export const TEXT_PLAIN = "text/plain";
 export const APPLICATION_JSON = "application/json";
 export const ERROR_TYPE = "error";

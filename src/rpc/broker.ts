@@ -1,6 +1,6 @@
 import type { ChannelModel, Options, RecoveringChannelModel, RecoveryOptions } from "amqplib";
 import { redactUrl, scrubSecret } from "../config.ts";
-import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError } from "../errors.ts";
+import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError, NoServerError } from "../errors.ts";
 
 /** How to reach the broker: everything a command needs to open a connection. */
 export interface BrokerOptions {
@@ -166,4 +166,17 @@ export async function inspectQueue(connection: ChannelModel, queue: string): Pro
     if (isNotFound(error)) return null;
     throw error;
   }
+}
+
+/** The no-server verdict for a queue's consumer count (null: the queue does not exist), or undefined when a server is there. */
+export function noServerError(queue: string, consumers: number | null): NoServerError | undefined {
+  if (consumers === null) return new NoServerError(`no server: queue '${queue}' does not exist`);
+  if (consumers === 0) return new NoServerError(`no server: queue '${queue}' has no consumer`);
+  return undefined;
+}
+
+/** What a dropped connection means to whoever was waiting on it. */
+export function connectionLostError(error: Error | undefined, url: string): BrokerUnreachableError {
+  const reason = error ? classifyBrokerError(error, url).message : "closed by the broker";
+  return new BrokerUnreachableError(`connection to broker lost: ${reason}`, { cause: error });
 }

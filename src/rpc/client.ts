@@ -7,11 +7,18 @@ import {
   ServerReplyError,
   TimeoutError,
 } from "../errors.ts";
-import { APP_ID, decodeReply, TEXT_PLAIN, type Reply } from "../protocol.ts";
-import { classifyBrokerError, inspectQueue, isNotFound, openConnection, type BrokerOptions, type QueueState } from "./broker.ts";
+import { APP_ID, decodeReply, DIRECT_REPLY_TO, TEXT_PLAIN, type Reply } from "../protocol.ts";
+import {
+  classifyBrokerError,
+  connectionLostError,
+  inspectQueue,
+  isNotFound,
+  noServerError,
+  openConnection,
+  type BrokerOptions,
+  type QueueState,
+} from "./broker.ts";
 import { ReplyRouter } from "./reply-router.ts";
-
-export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
 export type ReplyQueueMode = "direct" | "exclusive";
 
@@ -137,16 +144,13 @@ export class RpcClient {
   private async awaitServer(channel: Channel, options: CallOptions, deadline: number): Promise<void> {
     const { queue } = options;
     if (!options.waitForServer) {
-      const consumers = await this.consumerCount(channel, queue);
-      if (consumers === null) throw new NoServerError(`no server: queue '${queue}' does not exist`);
-      if (consumers === 0) throw new NoServerError(`no server: queue '${queue}' has no consumer`);
+      const noServer = noServerError(queue, await this.consumerCount(channel, queue));
+      if (noServer) throw noServer;
       return;
     }
     // Polled on scratch channels: a passive declare of a missing queue would close `channel`.
     for (;;) {
-      const state = await inspectQueue(this.connection, queue).catch((error: unknown) => {
-        throw this.lost ?? classifyBrokerError(error, this.broker.url);
-      });
+      const state = await this.inspectQueue(queue);
       if (state !== null && state.consumerCount > 0) return;
       if (Date.now() + SERVER_POLL_MS > deadline) {
         throw new NoServerError(
@@ -253,8 +257,7 @@ export class RpcClient {
 
   private onConnectionClosed(error: Error | undefined): void {
     if (this.lost) return;
-    const reason = error ? classifyBrokerError(error, this.broker.url).message : "closed by the broker";
-    this.lost = new BrokerUnreachableError(`connection to broker lost: ${reason}`, { cause: error });
+    this.lost = connectionLostError(error, this.broker.url);
     this.router.failAll(this.lost);
   }
 }

@@ -1,12 +1,10 @@
 import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
-import { BrokerUnreachableError, NoServerError, type FibrpcError } from "../errors.ts";
-import { decodeReply, ERROR_TYPE } from "../protocol.ts";
+import type { FibrpcError } from "../errors.ts";
+import { decodeReply, DIRECT_REPLY_TO, ERROR_TYPE } from "../protocol.ts";
 import type { BenchTally, ExpectedAnswers } from "../bench/tally.ts";
-import { classifyBrokerError, inspectQueue, openConnection, type BrokerOptions } from "./broker.ts";
+import { classifyBrokerError, connectionLostError, inspectQueue, noServerError, openConnection, type BrokerOptions } from "./broker.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
 
-/** RabbitMQ's direct reply-to pseudo-queue: no reply queue to declare, replies need no ack. */
-const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 const SWEEP_EVERY_MS = 100;
 
 export type LoadGoal = { requests: number } | { durationMs: number };
@@ -66,8 +64,8 @@ export class LoadGenerator {
       const state = await inspectQueue(generator.lanes[0]!.connection, options.queue).catch((error: unknown) => {
         throw classifyBrokerError(error, options.broker.url);
       });
-      if (state === null) throw new NoServerError(`no server: queue '${options.queue}' does not exist`);
-      if (state.consumerCount === 0) throw new NoServerError(`no server: queue '${options.queue}' has no consumer`);
+      const noServer = noServerError(options.queue, state?.consumerCount ?? null);
+      if (noServer) throw noServer;
     } catch (error) {
       await generator.close();
       throw error;
@@ -191,8 +189,7 @@ export class LoadGenerator {
   private onLaneClosed(lane: Lane, error: Error | undefined): void {
     if (!lane.alive) return;
     lane.alive = false;
-    const reason = error ? classifyBrokerError(error, this.options.broker.url).message : "closed by the broker";
-    this.lost ??= new BrokerUnreachableError(`connection to broker lost: ${reason}`, { cause: error });
+    this.lost ??= connectionLostError(error, this.options.broker.url);
     for (let index = 0; index < lane.pending.size; index++) this.options.tally.recordFailure("UNREACHABLE");
     lane.pending.clear();
     this.settleIfDone();

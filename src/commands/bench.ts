@@ -37,7 +37,8 @@ export default defineCommand({
       readOption(name, args[name], benchArgs[name]);
     const nSpec = parseNSpec(read("n") ?? "30");
     const concurrency = parseIntegerFlag("concurrency", read("concurrency") ?? "", { min: 1, max: 100_000 });
-    const connections = parseIntegerFlag("connections", read("connections") ?? "", { min: 1, max: 1_000 });
+    // More connections than requests in flight would leave some idle.
+    const connections = Math.min(parseIntegerFlag("connections", read("connections") ?? "", { min: 1, max: 1_000 }), concurrency);
     const goal = goalFrom(read("requests"), read("duration"));
     const json = readFlag("json", args.json, benchArgs.json);
     const queue = queueFrom(args);
@@ -48,7 +49,7 @@ export default defineCommand({
         broker: brokerOptionsFrom(args),
         queue,
         concurrency,
-        connections: Math.min(connections, concurrency),
+        connections,
         goal,
         timeoutMs: parseDurationFlag("timeout", read("timeout") ?? ""),
         nextN: () => pickN(nSpec),
@@ -72,7 +73,7 @@ export default defineCommand({
       queue,
       n: formatNSpec(nSpec),
       concurrency,
-      connections: Math.min(connections, concurrency),
+      connections,
       ok: tally.ok,
       errors: tally.errors,
       elapsedMs: generator.elapsedMs,

@@ -12,14 +12,29 @@ export type ErrorKind =
   | "refused" // the broker refused us: authentication, vhost, permissions
   | "interrupted"; // SIGINT / SIGTERM
 
+/** The string code of each kind, as scripts read it (`call --json`); a server's error reply carries its own. */
+const CODE_OF_KIND: Record<ErrorKind, string> = {
+  usage: "USAGE",
+  "server-error": "SERVER_ERROR",
+  "no-server": "NO_SERVER",
+  timeout: "TIMEOUT",
+  unreachable: "UNREACHABLE",
+  refused: "REFUSED",
+  interrupted: "INTERRUPTED",
+};
+
 export class FibrpcError extends Error {
+  /** A stable string for scripts and tests to match on (the message is for people and may change). */
+  readonly code: string;
+
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "FibrpcError";
+    this.code = options?.code ?? CODE_OF_KIND[kind];
   }
 }
 
@@ -31,11 +46,8 @@ export class UsageError extends FibrpcError {
 
 /** The worker's error reply, carried to the caller with its wire code (e.g. OUT_OF_RANGE). */
 export class ServerReplyError extends FibrpcError {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super("server-error", `server error ${code}: ${message}`);
+  constructor(code: string, message: string) {
+    super("server-error", `server error ${code}: ${message}`, { code });
   }
 }
 

@@ -31,7 +31,7 @@ const warnOnStderr: Warn = (message) => console.error(`fibrpc: WARNING: ${messag
 export function brokerOptionsFrom(args: BrokerArgValues, warn: Warn = warnOnStderr): BrokerOptions {
   const url = checkBrokerUrl(resolveUrl(readOption("url", args.url, brokerArgs.url), process.env));
   const tls = tlsOptionsFrom(args, url, warn);
-  return tls === undefined ? { url } : { url, tls };
+  return tls === undefined ? { urls: [url] } : { urls: [url], tls };
 }
 
 /** TLS settings from --ca/--cert/--key/--insecure; undefined when none is given (amqps then trusts the system's CAs). */

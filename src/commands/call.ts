@@ -79,19 +79,15 @@ function formatJson(outcomes: readonly CallOutcome[]): string {
       JSON.stringify(
         outcome.ok
           ? { n: outcome.n, ok: true, value: outcome.value }
-          : { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: errorCode(outcome.error), message: outcome.error.message } },
+          : { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: outcome.error.code, message: outcome.error.message } },
       ),
     )
     .map((line) => `${line}\n`)
     .join("");
 }
 
-function errorCode(error: FibrpcError): string {
-  return "code" in error && typeof error.code === "string" ? error.code : error.kind.toUpperCase().replace("-", "_");
-}
-
 function describeFailure(failure: CallOutcome & { ok: false }, outcomes: readonly CallOutcome[]): FibrpcError {
   const others = outcomes.filter((outcome) => !outcome.ok).length - 1;
   const more = others > 0 ? ` (and ${others} more failed)` : "";
-  return new FibrpcError(failure.error.kind, `n=${failure.n}: ${failure.error.message}${more}`, { cause: failure.error });
+  return new FibrpcError(failure.error.kind, `n=${failure.n}: ${failure.error.message}${more}`, { cause: failure.error, code: failure.error.code });
 }

@@ -85,7 +85,7 @@ export default defineCommand({
       json = readFlag("json", args.json, healthArgs.json);
       queue = queueFrom(args);
       const broker = brokerOptionsFrom(args);
-      url = broker.url;
+      url = broker.urls[0];
       const thresholds = parseThresholds({
         minConsumers: readOption("min-consumers", args["min-consumers"], healthArgs["min-consumers"]),
         backlogWarning: readOption("backlog-warning", args["backlog-warning"], healthArgs["backlog-warning"]),

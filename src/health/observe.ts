@@ -37,7 +37,7 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   try {
     client = await RpcClient.connect(options.broker);
   } catch (error) {
-    return unreached(queue, classifyBrokerError(error, options.broker.url));
+    return unreached(queue, classifyBrokerError(error, options.broker.urls[0]));
   }
   try {
     stage("inspecting");

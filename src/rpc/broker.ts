@@ -4,7 +4,8 @@ import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, F
 
 /** How to reach the broker: everything a command needs to open a connection. */
 export interface BrokerOptions {
-  url: string;
+  /** The broker's nodes, each a full URL with its own credentials; at least one. */
+  urls: readonly [string, ...string[]];
   /** Seconds; 0 turns heartbeats off. Undefined keeps what the URL or broker says. */
   heartbeatSeconds?: number | undefined;
   connectTimeoutMs?: number | undefined;
@@ -45,9 +46,9 @@ function tlsSocketOptions(tls: TlsOptions, amqp: typeof import("amqplib")): Reco
   };
 }
 
-function connectTarget(options: BrokerOptions): string | Options.Connect {
-  if (options.heartbeatSeconds === undefined) return options.url;
-  const url = new URL(options.url);
+function connectTarget(nodeUrl: string, options: BrokerOptions): string | Options.Connect {
+  if (options.heartbeatSeconds === undefined) return nodeUrl;
+  const url = new URL(nodeUrl);
   url.searchParams.set("heartbeat", String(options.heartbeatSeconds));
   return url.toString();
 }
@@ -60,14 +61,44 @@ async function amqplib(): Promise<typeof import("amqplib")> {
   return import("amqplib");
 }
 
-/** One plain connection, for short-lived commands. Failures come back as typed errors. */
-export async function openConnection(options: BrokerOptions): Promise<ChannelModel> {
-  try {
-    const amqp = await amqplib();
-    return await amqp.connect(connectTarget(options), socketOptions(options, amqp));
-  } catch (error) {
-    throw classifyBrokerError(error, options.url);
+/** A connection and the node it was made to (for messages that must name the node). */
+export interface NodeConnection {
+  connection: ChannelModel;
+  url: string;
+}
+
+/**
+ * One plain connection, for short-lived commands: the listed nodes are tried in turn, starting
+ * at `start` (random by default, so that many processes given one list spread over its nodes),
+ * until one accepts. A refused node costs a round trip, a silent one the connect timeout.
+ * When none accepts, the error of the most telling failure is thrown, typed: a refusal of our
+ * credentials or a certificate problem outranks a node that is merely down.
+ */
+export async function openConnection(
+  options: BrokerOptions,
+  start = Math.floor(Math.random() * options.urls.length),
+): Promise<NodeConnection> {
+  const amqp = await amqplib();
+  const failures: FibrpcError[] = [];
+  for (let offset = 0; offset < options.urls.length; offset++) {
+    const url = options.urls[(start + offset) % options.urls.length] ?? options.urls[0];
+    try {
+      return { connection: await amqp.connect(connectTarget(url, options), socketOptions(options, amqp)), url };
+    } catch (error) {
+      failures.push(classifyBrokerError(error, url));
+    }
   }
+  throw mostTellingFailure(failures);
+}
+
+/** Of the failures of one walk over the nodes, the one to report; with several nodes all down, one line naming each. */
+function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcError {
+  const [first] = failures;
+  if (first === undefined) throw new Error("no broker node was tried");
+  const configuration = failures.find((failure) => failure.kind === "refused" || failure instanceof CertificateRejectedError);
+  if (configuration !== undefined) return configuration;
+  if (failures.length === 1) return first;
+  return new BrokerUnreachableError(`no broker node reachable: ${failures.map((failure) => failure.message).join("; ")}`, { cause: first });
 }
 
 /** A connection that reconnects by itself (amqplib's recovery); `setup` runs after each (re)connect. */
@@ -76,7 +107,7 @@ export async function openRecoveringConnection(
   recovery: RecoveryOptions,
 ): Promise<RecoveringChannelModel> {
   const amqp = await amqplib();
-  return amqp.connect(connectTarget(options), { ...socketOptions(options, amqp), recovery: { ...recovery, waitForConnect: false } });
+  return amqp.connect(connectTarget(options.urls[0], options), { ...socketOptions(options, amqp), recovery: { ...recovery, waitForConnect: false } });
 }
 
 const UNREACHABLE_CODES = new Set([

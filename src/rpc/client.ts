@@ -16,6 +16,7 @@ import {
   noServerError,
   openConnection,
   type BrokerOptions,
+  type NodeConnection,
   type QueueState,
 } from "./broker.ts";
 import { ReplyRouter } from "./reply-router.ts";
@@ -53,17 +54,20 @@ export class RpcClient {
   private readonly router = new ReplyRouter();
   private lost: FibrpcError | undefined;
 
-  private constructor(
-    private readonly connection: ChannelModel,
-    private readonly broker: BrokerOptions,
-  ) {
+  private readonly connection: ChannelModel;
+  /** The node this client is connected to, for messages that name it. */
+  private readonly url: string;
+
+  private constructor({ connection, url }: NodeConnection) {
+    this.connection = connection;
+    this.url = url;
     connection.on("error", () => {}); // 'close' carries the same news; see onConnectionClosed
     connection.on("close", (error?: Error) => this.onConnectionClosed(error));
     connection.on("blocked", (reason: string) => this.onBlocked(reason));
   }
 
   static async connect(broker: BrokerOptions): Promise<RpcClient> {
-    return new RpcClient(await openConnection(broker), broker);
+    return new RpcClient(await openConnection(broker));
   }
 
   /** Sends one request per n, all at once, and resolves with one outcome per n, in order. */
@@ -94,7 +98,7 @@ export class RpcClient {
     try {
       return await inspectQueue(this.connection, queue);
     } catch (error) {
-      throw this.lost ?? classifyBrokerError(error, this.broker.url);
+      throw this.lost ?? classifyBrokerError(error, this.url);
     }
   }
 
@@ -118,11 +122,11 @@ export class RpcClient {
       // A closed channel can carry no more requests or replies: whatever waits on it fails now,
       // with the broker's reason (a 403 for a user without write permission), not at the timeout.
       // A 404 from the no-server check lands here too, with nothing waiting yet.
-      channel.on("error", (error: unknown) => this.router.failAll(classifyBrokerError(error, this.broker.url)));
+      channel.on("error", (error: unknown) => this.router.failAll(classifyBrokerError(error, this.url)));
       channel.on("return", (message: Message) => this.onReturned(message));
       return channel;
     } catch (error) {
-      throw this.lost ?? classifyBrokerError(error, this.broker.url);
+      throw this.lost ?? classifyBrokerError(error, this.url);
     }
   }
 
@@ -167,7 +171,7 @@ export class RpcClient {
       return (await channel.checkQueue(queue)).consumerCount;
     } catch (error) {
       if (isNotFound(error)) return null;
-      throw this.lost ?? classifyBrokerError(error, this.broker.url);
+      throw this.lost ?? classifyBrokerError(error, this.url);
     }
   }
 
@@ -203,7 +207,7 @@ export class RpcClient {
         const n = ns[index] ?? -1;
         if (result.status === "rejected") {
           const error: unknown = result.reason;
-          return { n, ok: false, error: error instanceof FibrpcError ? error : classifyBrokerError(error, this.broker.url) };
+          return { n, ok: false, error: error instanceof FibrpcError ? error : classifyBrokerError(error, this.url) };
         }
         const reply = result.value;
         return reply.ok
@@ -257,7 +261,7 @@ export class RpcClient {
 
   private onConnectionClosed(error: Error | undefined): void {
     if (this.lost) return;
-    this.lost = connectionLostError(error, this.broker.url);
+    this.lost = connectionLostError(error, this.url);
     this.router.failAll(this.lost);
   }
 }

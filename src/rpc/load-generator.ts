@@ -29,6 +29,7 @@ interface InFlight {
 
 interface Lane {
   connection: ChannelModel;
+  url: string;
   channel: Channel;
   /** Insertion order is send order, which lets the timeout sweep stop at the first young request. */
   pending: Map<string, InFlight>;
@@ -62,7 +63,7 @@ export class LoadGenerator {
     try {
       for (let index = 0; index < options.connections; index++) generator.lanes.push(await generator.openLane());
       const state = await inspectQueue(generator.lanes[0]!.connection, options.queue).catch((error: unknown) => {
-        throw classifyBrokerError(error, options.broker.url);
+        throw classifyBrokerError(error, generator.lanes[0]!.url);
       });
       const noServer = noServerError(options.queue, state?.consumerCount ?? null);
       if (noServer) throw noServer;
@@ -109,7 +110,7 @@ export class LoadGenerator {
   }
 
   private async openLane(): Promise<Lane> {
-    const connection = await openConnection(this.options.broker);
+    const { connection, url } = await openConnection(this.options.broker);
     coalesceWrites(connection);
     let lane: Lane | undefined;
     connection.on("error", () => {}); // 'close' carries the same news
@@ -119,13 +120,13 @@ export class LoadGenerator {
     try {
       const channel = await connection.createChannel();
       channel.on("error", () => {});
-      const opened: Lane = { connection, channel, pending: new Map(), alive: true };
+      const opened: Lane = { connection, url, channel, pending: new Map(), alive: true };
       await channel.consume(DIRECT_REPLY_TO, (message) => this.onReply(opened, message), { noAck: true });
       lane = opened;
       return opened;
     } catch (error) {
       await connection.close().catch(() => {});
-      throw classifyBrokerError(error, this.options.broker.url);
+      throw classifyBrokerError(error, url);
     }
   }
 
@@ -189,7 +190,7 @@ export class LoadGenerator {
   private onLaneClosed(lane: Lane, error: Error | undefined): void {
     if (!lane.alive) return;
     lane.alive = false;
-    this.lost ??= connectionLostError(error, this.options.broker.url);
+    this.lost ??= connectionLostError(error, lane.url);
     for (let index = 0; index < lane.pending.size; index++) this.options.tally.recordFailure("UNREACHABLE");
     lane.pending.clear();
     this.settleIfDone();

@@ -62,7 +62,7 @@ export class FibServer {
       this.session = undefined;
       if (this.stopping) return;
       this.outageSince = Date.now();
-      log.warn(`connection lost: ${classifyBrokerError(error, broker.url).message}; reconnecting with backoff`);
+      log.warn(`connection lost: ${classifyBrokerError(error, broker.urls[0]).message}; reconnecting with backoff`);
     });
     recovering.on("connect-failed", (error: Error) => this.onConnectFailed(error));
     recovering.on("reconnect-scheduled", ({ attempt, delay }: { attempt: number; delay: number }) =>
@@ -110,7 +110,7 @@ export class FibServer {
   }
 
   private logConnected(): void {
-    const where = redactUrl(this.options.broker.url);
+    const where = redactUrl(this.options.broker.urls[0]);
     if (this.outageSince === undefined) this.options.log.info(`connected to ${where}`);
     else this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
     this.connectedOnce = true;
@@ -125,14 +125,14 @@ export class FibServer {
     this.options.log.warn(`${reason}; opening a new channel`);
     setImmediate(() => {
       this.startSession(connection, "reopened").catch((error: unknown) => {
-        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.options.broker.url).message}); reconnecting`);
+        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.options.broker.urls[0]).message}); reconnecting`);
         void connection.close().catch(() => {});
       });
     });
   }
 
   private onConnectFailed(error: Error): void {
-    const typed = classifyBrokerError(error, this.options.broker.url);
+    const typed = classifyBrokerError(error, this.options.broker.urls[0]);
     if ((typed.kind === "refused" || typed instanceof CertificateRejectedError) && !this.connectedOnce) {
       // Wrong credentials or an untrusted certificate at start-up are configuration errors, not
       // an outage to wait out. Once we have served, the same is retried: it may be a broker mid-change.

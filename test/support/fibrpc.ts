@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { afterAll, beforeAll } from "bun:test";
-import { BROKER_URL, deleteQueue, eventually, uniqueQueue } from "./broker.ts";
+import { BROKER_URL, declareQueue, deleteQueue, eventually, uniqueQueue } from "./broker.ts";
 
 /** The compiled binary under test: `npm test` builds it first. */
 export const FIBRPC = resolve(import.meta.dir, "../../dist/fibrpc");
@@ -21,11 +21,23 @@ function baseEnv(extra: Record<string, string | undefined>): Record<string, stri
   return env;
 }
 
-/** Runs `dist/fibrpc ARGS` as a user would and collects exit code, stdout and stderr. */
-export async function runFibrpc(
-  args: string[],
-  options: { env?: Record<string, string | undefined>; timeoutMs?: number; binary?: string; cwd?: string } = {},
-): Promise<RunResult> {
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  /** SIGKILL after this long (default 20 s): a hung binary fails its test instead of the run. */
+  timeoutMs?: number;
+  binary?: string;
+  cwd?: string;
+}
+
+/** A `dist/fibrpc` run in progress: its pid (to watch it, or signal it) and its eventual result. */
+export interface StartedRun {
+  pid: number;
+  kill(signal: NodeJS.Signals): void;
+  result: Promise<RunResult>;
+}
+
+/** Starts `dist/fibrpc ARGS` as a user would; `result` collects exit code, stdout and stderr. */
+export function startFibrpc(args: string[], options: RunOptions = {}): StartedRun {
   const started = performance.now();
   const proc = Bun.spawn([options.binary ?? FIBRPC, ...args], {
     env: baseEnv(options.env ?? {}),
@@ -35,13 +47,26 @@ export async function runFibrpc(
     stdin: "ignore",
   });
   const killer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 20_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(killer);
-  return { code, stdout, stderr, ms: performance.now() - started };
+  const result = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).then(
+    ([stdout, stderr, code]) => {
+      clearTimeout(killer);
+      return { code, stdout, stderr, ms: performance.now() - started };
+    },
+  );
+  return { pid: proc.pid, kill: (signal) => proc.kill(signal), result };
+}
+
+/** Runs `dist/fibrpc ARGS` as a user would and collects exit code, stdout and stderr. */
+export function runFibrpc(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return startFibrpc(args, options).result;
+}
+
+/** True once process `pid` holds an established TCP connection to `port` on this machine (the broker's, by default). */
+export async function waitForConnection(pid: number, port = 5672, timeoutMs = 10_000): Promise<boolean> {
+  return eventually(async () => {
+    const ss = Bun.spawn(["ss", "-Htnp", "state", "established", "dport", `= :${port}`], { stdout: "pipe", stderr: "ignore" });
+    return (await new Response(ss.stdout).text()).includes(`pid=${pid},`);
+  }, timeoutMs, 50);
 }
 
 /** A running `fibrpc serve` with its stderr collected, so tests can wait for log lines. */
@@ -98,13 +123,20 @@ export class ServeProcess {
 
 /**
  * A `fibrpc serve` on a queue of its own for the tests of one describe block: started before
- * them, stopped after them, its queue deleted. Call it inside `describe`.
+ * them, stopped after them, its queue deleted. Call it inside `describe`, after any `beforeAll`
+ * the worker depends on (hooks run in the order they are registered). `declare` makes the queue
+ * first, the way another program would, so the worker adopts it.
  */
-export function serveDuringSuite(label: string, args: string[] = []): { readonly queue: string; readonly serve: ServeProcess } {
+export function serveDuringSuite(
+  label: string,
+  args: string[] = [],
+  options: { env?: Record<string, string | undefined>; declare?: "classic" | "quorum" } = {},
+): { readonly queue: string; readonly serve: ServeProcess } {
   const queue = uniqueQueue(label);
   let serve: ServeProcess | undefined;
   beforeAll(async () => {
-    serve = await ServeProcess.start(["--queue", queue, ...args]);
+    if (options.declare !== undefined) await declareQueue(queue, options.declare);
+    serve = await ServeProcess.start(["--queue", queue, ...args], options.env ?? {});
   });
   afterAll(async () => {
     await serve?.stop();

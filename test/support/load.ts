@@ -6,6 +6,7 @@
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
 import { fibonacci } from "../../src/fib.ts";
 import { eventually } from "./broker.ts";
+import { queueSettled, type CtlTarget } from "./rabbitmqctl.ts";
 
 export interface LoadOptions {
   url: string;
@@ -16,6 +17,8 @@ export interface LoadOptions {
   perTick: number;
   /** The n of request i (default: 200 values in 40000..100000, about a millisecond of work each, so a backlog builds). */
   nOf?: (index: number) => number;
+  /** Which broker rabbitmqctl asks about the queue (default: the shared one). */
+  ctl?: CtlTarget;
 }
 
 export interface LoadReport {
@@ -50,6 +53,7 @@ class LoadClient {
   readonly expected = new Map<string, Expected>();
   sent = 0;
   private channel: Channel | undefined;
+  private readonly sentinels = new Map<string, () => void>();
 
   constructor(
     private readonly id: number,
@@ -85,8 +89,26 @@ class LoadClient {
     }
   }
 
+  /**
+   * Sends one request outside the tally and waits for its answer. Replies from one worker's
+   * channel reach this consumer in the order they were published, so once it is back, every
+   * reply published before it (a late duplicate included) has arrived too.
+   */
+  async roundTrip(timeoutMs: number): Promise<boolean> {
+    const correlationId = `sentinel-${this.id}-${crypto.randomUUID()}`;
+    const answered = Promise.withResolvers<boolean>();
+    this.sentinels.set(correlationId, () => answered.resolve(true));
+    const timer = setTimeout(() => answered.resolve(false), timeoutMs);
+    this.channel?.publish("", this.options.queue, Buffer.from("1"), { correlationId, replyTo: "amq.rabbitmq.reply-to" });
+    const result = await answered.promise;
+    clearTimeout(timer);
+    this.sentinels.delete(correlationId);
+    return result;
+  }
+
   private onReply(message: ConsumeMessage | null): void {
     if (message === null) return;
+    this.sentinels.get(String(message.properties.correlationId))?.();
     const entry = this.expected.get(String(message.properties.correlationId));
     if (entry === undefined) return;
     entry.replies++;
@@ -100,6 +122,7 @@ class LoadClient {
 
 export class LoadDriver {
   private constructor(
+    private readonly options: LoadOptions,
     private readonly clients: LoadClient[],
     /** Resolves when every client has published all it could. */
     readonly published: Promise<void>,
@@ -109,18 +132,25 @@ export class LoadDriver {
     const clients = Array.from({ length: options.clients }, (_unused, id) => new LoadClient(id, options));
     await Promise.all(clients.map((client) => client.start()));
     const published = Promise.all(clients.map((client) => client.publishAll())).then(() => undefined);
-    return new LoadDriver(clients, published);
+    return new LoadDriver(options, clients, published);
   }
 
   get answered(): number {
     return this.entries().filter((entry) => entry.replies > 0).length;
   }
 
-  /** Waits until every sent request has a reply (or `timeoutMs` passes), closes the clients, and counts. */
+  /**
+   * Waits until every sent request has a reply (or `timeoutMs` passes) and the queue holds
+   * nothing ready or unacked (so no worker can answer anything again), then one sentinel round
+   * trip per client (so every duplicate already on its way has arrived), closes the clients,
+   * and counts.
+   */
   async finish(timeoutMs: number): Promise<LoadReport> {
     await this.published;
+    const deadline = Date.now() + timeoutMs;
     await eventually(() => this.entries().every((entry) => entry.replies > 0), timeoutMs, 100);
-    await Bun.sleep(300); // late duplicates, if any, arrive now rather than never
+    await eventually(() => queueSettled(this.options.queue, this.options.ctl), Math.max(1000, deadline - Date.now()), 200);
+    await Promise.all(this.clients.map((client) => client.roundTrip(Math.max(1000, deadline - Date.now()))));
     await Promise.all(this.clients.map((client) => client.close()));
     const entries = this.entries();
     return {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CtlTarget } from "./rabbitmqctl.ts";
 
 export interface RabbitNodeOptions {
   /** Short name used in the node name and temp folder. */
@@ -90,6 +91,11 @@ export class RabbitNode {
   /** amqp://guest:guest@127.0.0.1:PORT: guest may log in from loopback on this node. */
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  /** For the helpers in rabbitmqctl.ts (queueTotals, queueSettled) to ask this node. */
+  get ctlTarget(): CtlTarget {
+    return { nodeName: this.nodeName, env: this.env };
   }
 
   /** amqps://guest:guest@127.0.0.1:TLSPORT, for a node started with `tls`. */

@@ -9,7 +9,8 @@ import { referenceFibonacci, startTestWorker, type TestWorkerOptions } from "../
 const exactly = (n: string): string => referenceFibonacci(Number(n)).toString();
 
 describe("fibrpc call against fibrpc serve", () => {
-  const { queue } = serveDuringSuite("call", ["--max-n", "5000"]);
+  // Classic, so that rabbitmqctl's unacked count is current (see queueTotals).
+  const { queue } = serveDuringSuite("call", ["--max-n", "5000", "--queue-type", "classic"]);
 
   test("prints F(30) and exits 0", async () => {
     const result = await runFibrpc(["call", "30", "--queue", queue]);

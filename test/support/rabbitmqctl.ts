@@ -29,12 +29,25 @@ async function run(args: string[], target: CtlTarget): Promise<string> {
   return out;
 }
 
-/** Ready, unacked and consumers of `queue`, or null when it does not exist. */
+interface QueueRow {
+  name: string;
+  type: string;
+  messages_ready: number;
+  messages_unacknowledged: number;
+  consumers: number;
+}
+
+/**
+ * Ready, unacked and consumers of the classic queue `queue`, or null when it does not exist.
+ * Classic only: a quorum queue reports these from a tick every few seconds (RabbitMQ 3.10), so
+ * its "0 unacked" may be old news; a test that counts unacked requests uses a classic queue.
+ */
 export async function queueTotals(queue: string, target: CtlTarget = {}): Promise<QueueTotals | null> {
-  const text = await run(["list_queues", "-q", "--formatter", "json", "name", "messages_ready", "messages_unacknowledged", "consumers"], target);
-  const rows = JSON.parse(text) as { name: string; messages_ready: number; messages_unacknowledged: number; consumers: number }[];
-  const row = rows.find((each) => each.name === queue);
-  return row === undefined ? null : { ready: row.messages_ready, unacked: row.messages_unacknowledged, consumers: row.consumers };
+  const text = await run(["list_queues", "-q", "--formatter", "json", "name", "type", "messages_ready", "messages_unacknowledged", "consumers"], target);
+  const row = (JSON.parse(text) as QueueRow[]).find((each) => each.name === queue);
+  if (row === undefined) return null;
+  if (row.type !== "classic") throw new Error(`queueTotals: '${queue}' is a ${row.type} queue, whose counts lag; use a classic queue`);
+  return { ready: row.messages_ready, unacked: row.messages_unacknowledged, consumers: row.consumers };
 }
 
 /** True when nothing of `queue` is ready or unacked: every request was acked (or dropped by the broker). */

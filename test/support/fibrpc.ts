@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { afterAll, beforeAll } from "bun:test";
@@ -61,12 +62,47 @@ export function runFibrpc(args: string[], options: RunOptions = {}): Promise<Run
   return startFibrpc(args, options).result;
 }
 
+/** The inodes of the sockets process `pid` has open (Linux /proc). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const target = readlinkSafe(`/proc/${pid}/fd/${fd}`);
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode !== undefined) inodes.add(inode);
+    }
+  } catch {
+    // The process has exited: it holds no sockets.
+  }
+  return inodes;
+}
+
+function readlinkSafe(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** Does process `pid` hold an established TCP connection to `port`? Reads /proc/net/tcp{,6}: no tool needed. */
+function hasConnectionTo(pid: number, port: number): boolean {
+  const inodes = socketInodes(pid);
+  const remotePort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    const rows = existsSync(table) ? readFileSync(table, "utf8").split("\n").slice(1) : [];
+    for (const row of rows) {
+      // sl local_address rem_address st ... inode (the 10th column)
+      const columns = row.trim().split(/\s+/);
+      if (columns[2]?.endsWith(`:${remotePort}`) && columns[3] === "01" && inodes.has(columns[9] ?? "")) return true;
+    }
+  }
+  return false;
+}
+
 /** True once process `pid` holds an established TCP connection to `port` on this machine (the broker's, by default). */
 export async function waitForConnection(pid: number, port = 5672, timeoutMs = 10_000): Promise<boolean> {
-  return eventually(async () => {
-    const ss = Bun.spawn(["ss", "-Htnp", "state", "established", "dport", `= :${port}`], { stdout: "pipe", stderr: "ignore" });
-    return (await new Response(ss.stdout).text()).includes(`pid=${pid},`);
-  }, timeoutMs, 50);
+  return eventually(() => hasConnectionTo(pid, port), timeoutMs, 20);
 }
 
 /** A running `fibrpc serve` with its stderr collected, so tests can wait for log lines. */

@@ -89,6 +89,6 @@ describe("ReplyRouter", () => {
     const router = new ReplyRouter();
     const pending = [router.expect("a"), router.expect("b")];
     router.failAll(new TimeoutError("t"));
-    for (const reply of pending) expect(reply).rejects.toBeInstanceOf(TimeoutError);
+    for (const reply of pending) await expect(reply).rejects.toBeInstanceOf(TimeoutError);
   });
 });

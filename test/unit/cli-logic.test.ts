@@ -2,15 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
 import { findFlagProblem } from "../../src/cli/strict-args.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../../src/cli/flags.ts";
-import {
-  BrokerRefusedError,
-  BrokerUnreachableError,
-  InterruptedError,
-  NoServerError,
-  ServerReplyError,
-  TimeoutError,
-  UsageError,
-} from "../../src/errors.ts";
+import { BrokerRefusedError, BrokerUnreachableError, InterruptedError, NoServerError, ServerReplyError, TimeoutError, UsageError } from "../../src/errors.ts";
 import { EXIT, exitCodeFor } from "../../src/exit-codes.ts";
 import { ReplyRouter } from "../../src/rpc/reply-router.ts";
 
@@ -90,5 +82,58 @@ describe("ReplyRouter", () => {
     const pending = [router.expect("a"), router.expect("b")];
     router.failAll(new TimeoutError("t"));
     for (const reply of pending) await expect(reply).rejects.toBeInstanceOf(TimeoutError);
+  });
+});
+
+describe("findFlagProblem: how citty spells flags", () => {
+  const args = {
+    n: { type: "positional" },
+    maxN: { type: "string" },
+    timeout: { type: "string", alias: "t" },
+    queue: { type: "string", alias: ["q", "Q"] },
+    json: { type: "boolean" },
+    "reply-queue": { type: "enum", options: ["direct", "exclusive"] },
+  } satisfies ArgsDef;
+
+  test("a camelCase name is also its kebab-case flag; -h and --help are always known", () => {
+    expect(findFlagProblem(["--maxN", "5", "--max-n", "6", "-h", "--help"], args)).toBeUndefined();
+    expect(findFlagProblem(["--max-N", "5"], args)).toEqual({ kind: "unknown", flag: "--max-N" });
+  });
+
+  test("aliases, one or several, with one dash; a dashed spelling of nothing is unknown", () => {
+    expect(findFlagProblem(["-t", "5", "-q", "a", "-Q", "b"], args)).toBeUndefined();
+    expect(findFlagProblem(["-x"], args)).toEqual({ kind: "unknown", flag: "-x" });
+    expect(findFlagProblem(["-t"], args)).toEqual({ kind: "missing-value", flag: "-t" });
+  });
+
+  test("a positional's name is not a flag, and only booleans have a --no- form", () => {
+    expect(findFlagProblem(["--n", "5"], args)).toEqual({ kind: "unknown", flag: "--n" });
+    expect(findFlagProblem(["--no-timeout"], args)).toEqual({ kind: "unknown", flag: "--no-timeout" });
+  });
+
+  test("an enum takes a value like a string does", () => {
+    expect(findFlagProblem(["--reply-queue", "direct"], args)).toBeUndefined();
+    expect(findFlagProblem(["--reply-queue"], args)).toEqual({ kind: "missing-value", flag: "--reply-queue" });
+  });
+
+  test("a lone '-' is an argument (stdin), not a flag", () => {
+    expect(findFlagProblem(["-", "--json"], args)).toBeUndefined();
+  });
+});
+
+describe("ReplyRouter: failing one request", () => {
+  test("fail rejects that request only; unknown and missing ids change nothing", async () => {
+    const router = new ReplyRouter();
+    const [a, b] = [router.expect("a"), router.expect("b")];
+    router.fail("zzz", new TimeoutError("t"));
+    router.fail(undefined, new TimeoutError("t"));
+    expect(router.size).toBe(2);
+    router.fail("a", new NoServerError("gone"));
+    await expect(a).rejects.toBeInstanceOf(NoServerError);
+    expect(router.size).toBe(1);
+    expect(router.deliver("a", { ok: true, value: "1" })).toBe(false); // failed is settled: a late reply is dropped
+    expect(router.deliver(undefined, { ok: true, value: "1" })).toBe(false);
+    expect(router.deliver("b", { ok: true, value: "2" })).toBe(true);
+    expect(await b).toEqual({ ok: true, value: "2" });
   });
 });

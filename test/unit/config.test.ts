@@ -69,3 +69,21 @@ describe("checkBrokerUrl", () => {
     }
   });
 });
+
+describe("durations: the edges", () => {
+  test("fractions with several digits, with or without a leading zero; surrounding blanks are ignored", () => {
+    expect(parseDurationMs(".25")).toBe(250);
+    expect(parseDurationMs("1.25s")).toBe(1250);
+    expect(parseDurationMs(".125m")).toBe(7500);
+    expect(parseDurationMs(" 2s\n")).toBe(2000);
+  });
+
+  test.each([".", "1.", ".s", ".x5", "9".repeat(400)])("rejects %p (the last is too large to be a number)", (text) => {
+    expect(parseDurationMs(text)).toBeUndefined();
+  });
+
+  test("a whole second is written in seconds", () => {
+    expect(formatDurationMs(999)).toBe("999ms");
+    expect(formatDurationMs(1000)).toBe("1s");
+  });
+});

@@ -12,7 +12,12 @@ function namedFlags(args: ArgsDef): [string, { env?: unknown; description?: stri
 }
 
 describe("every flag of every command can be set from the environment", () => {
-  const commands = [["serve", serveCommand], ["call", callCommand], ["health", healthCommand], ["bench", benchCommand]] as const;
+  const commands = [
+    ["serve", serveCommand],
+    ["call", callCommand],
+    ["health", healthCommand],
+    ["bench", benchCommand],
+  ] as const;
   for (const [name, command] of commands) {
     test(`${name}: each flag has its own env variable, named in its --help description`, () => {
       const args = command.args as ArgsDef;

@@ -15,6 +15,11 @@ describe("release naming and checksums", () => {
   });
 
   test("sha256sums.txt lines are '<hash>  <file>' as sha256sum -c expects", () => {
-    expect(sha256sumsText([{ file: "a", sha256: "00ff" }, { file: "b.exe", sha256: "ab" }])).toBe("00ff  a\nab  b.exe\n");
+    expect(
+      sha256sumsText([
+        { file: "a", sha256: "00ff" },
+        { file: "b.exe", sha256: "ab" },
+      ]),
+    ).toBe("00ff  a\nab  b.exe\n");
   });
 });

@@ -12,7 +12,7 @@ const bunTestRuns = Object.entries(scripts).flatMap(([name, command]) =>
   command
     .split("&&")
     .map((step) => step.trim())
-    .filter((step) => step.startsWith("bun test"))
+    .filter((step) => /^bun test( |$)/.test(step))
     .map((step) => [name, step] as const),
 );
 

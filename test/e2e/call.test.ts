@@ -41,7 +41,12 @@ describe("fibrpc call against fibrpc serve", () => {
   test("--json gives one object per n", async () => {
     const result = await runFibrpc(["call", "10", "20", "--json", "--queue", queue]);
     expect(result.code).toBe(0);
-    expect(result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))).toEqual([
+    expect(
+      result.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
       { n: 10, ok: true, value: "55" },
       { n: 20, ok: true, value: "6765" },
     ]);
@@ -60,7 +65,10 @@ describe("fibrpc call against fibrpc serve", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     const json = await runFibrpc(["call", "5", "6000", "--json", "--queue", queue]);
     expect(json.code).toBe(1);
-    const [, failed] = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const [, failed] = json.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(failed).toMatchObject({ n: 6000, ok: false, error: { kind: "server-error", code: "OUT_OF_RANGE" } });
   });
 
@@ -94,7 +102,12 @@ describe("fibrpc call against workers of the tests' own", () => {
     expect(plain).toMatchObject({ code: 0, stdout: "55\n6765\n832040\n102334155\n12586269025\n" });
     const json = await runFibrpc(["call", ...ns, "--json", "--queue", queue]);
     expect(json.code).toBe(0);
-    expect(json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line).n)).toEqual(ns.map(Number));
+    expect(
+      json.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line).n),
+    ).toEqual(ns.map(Number));
     // The worker did hold each batch and answer it last first: arrival order alone would not pass.
     expect(reversing.requests.map((request) => request.body)).toEqual([...ns, ...ns]);
   });
@@ -247,7 +260,10 @@ describe("fibrpc call exit codes", () => {
     30_000,
   );
 
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     test(`${code}: interrupted by ${signal} while waiting`, async () => {
       const queue = uniqueQueue("interrupt");
       const consumer = await startTestWorker({ queue, stall: true });

@@ -8,7 +8,10 @@ import { deleteQueue, uniqueQueue } from "../support/broker.ts";
 import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
 
 describe("--help names the environment variable of every flag", () => {
-  for (const [name, command] of [["serve", serveCommand], ["call", callCommand]] as const) {
+  for (const [name, command] of [
+    ["serve", serveCommand],
+    ["call", callCommand],
+  ] as const) {
     test(name, async () => {
       const help = await runFibrpc([name, "--help"]);
       expect(help.code).toBe(0);

@@ -70,16 +70,23 @@ describe("broker outages, on a throwaway RabbitMQ node", () => {
     const back = performance.now();
     let firstSuccessMs = Number.NaN;
     expect(
-      await eventually(async () => {
-        const result = await call(["--queue", queue, "--timeout", "2", "30"]);
-        if (result.code === 0) firstSuccessMs = performance.now() - back;
-        return result.code === 0;
-      }, 20_000, 100),
+      await eventually(
+        async () => {
+          const result = await call(["--queue", queue, "--timeout", "2", "30"]);
+          if (result.code === 0) firstSuccessMs = performance.now() - back;
+          return result.code === 0;
+        },
+        20_000,
+        100,
+      ),
     ).toBe(true);
     running = false;
     await Promise.all(lanes);
 
-    const outageLog = serve.log.split("\n").slice(logBefore - 1).filter(Boolean);
+    const outageLog = serve.log
+      .split("\n")
+      .slice(logBefore - 1)
+      .filter(Boolean);
     console.log(
       `FIGURES restart ${JSON.stringify({
         calls: outcomes.length,
@@ -176,10 +183,12 @@ describe("broker outages, on a throwaway RabbitMQ node", () => {
     expect(after.code).toBe(0);
     expect(after.stdout).toBe("1346269\n");
     expect(serve.proc.exitCode).toBeNull();
-    expect(await eventually(async () => {
-      const result = await call(["--queue", queue, "--timeout", "3", "32"]);
-      return result.code === 0;
-    }, 10_000)).toBe(true);
+    expect(
+      await eventually(async () => {
+        const result = await call(["--queue", queue, "--timeout", "3", "32"]);
+        return result.code === 0;
+      }, 10_000),
+    ).toBe(true);
     expect(await serve.stop()).toBe(0);
   }, 60_000);
 

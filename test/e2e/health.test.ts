@@ -55,10 +55,16 @@ describe("fibrpc health against a real fibrpc serve", () => {
 
   test("the probe leaves nothing behind: no request ready or unacked, the worker still the only consumer", async () => {
     expect((await health(["--queue", queue])).code).toBe(0);
-    expect(await eventually(async () => {
-      const totals = await queueTotals(queue);
-      return totals?.ready === 0 && totals.unacked === 0 && totals.consumers === 1;
-    }, 10_000, 200)).toBe(true);
+    expect(
+      await eventually(
+        async () => {
+          const totals = await queueTotals(queue);
+          return totals?.ready === 0 && totals.unacked === 0 && totals.consumers === 1;
+        },
+        10_000,
+        200,
+      ),
+    ).toBe(true);
   });
 
   test("--json: one object with state, exit code, observation and perfdata", async () => {

@@ -19,7 +19,9 @@ interface RawReply {
 /** CPU time (user + system, in clock ticks of 10 ms) that process `pid` has used so far. */
 function cpuTicks(pid: number): number {
   // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
   return Number(fields[11]) + Number(fields[12]);
 }
 
@@ -42,9 +44,7 @@ async function sendRaw(queue: string, bodies: Buffer[], timeoutMs = 5000): Promi
       },
       { noAck: true },
     );
-    bodies.forEach((body, index) =>
-      channel.sendToQueue(queue, body, { correlationId: String(index), replyTo: "amq.rabbitmq.reply-to" }),
-    );
+    bodies.forEach((body, index) => channel.sendToQueue(queue, body, { correlationId: String(index), replyTo: "amq.rabbitmq.reply-to" }));
     if (!(await eventually(() => replies.size === bodies.length, timeoutMs))) {
       throw new Error(`${replies.size} of ${bodies.length} requests answered within ${timeoutMs} ms`);
     }
@@ -223,7 +223,10 @@ describe("fibrpc serve lifecycle", () => {
     const serve = await ServeProcess.start(["--queue", queue, "--log-format", "json", "--prefetch", "7"]);
     await serve.stop();
     await deleteQueue(queue);
-    const lines = serve.log.trim().split("\n").map((line) => JSON.parse(line));
+    const lines = serve.log
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.msg).join("\n")).toContain(`consuming on queue '${queue}'`);
     expect(lines.some((line) => /prefetch 7/.test(line.msg))).toBe(true);
     expect(serve.log).toMatch(/guest:\*\*\*@/);

@@ -48,12 +48,10 @@ export function startFibrpc(args: string[], options: RunOptions = {}): StartedRu
     stdin: "ignore",
   });
   const killer = setTimeout(() => proc.kill("SIGKILL"), options.timeoutMs ?? 20_000);
-  const result = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).then(
-    ([stdout, stderr, code]) => {
-      clearTimeout(killer);
-      return { code, stdout, stderr, ms: performance.now() - started };
-    },
-  );
+  const result = Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]).then(([stdout, stderr, code]) => {
+    clearTimeout(killer);
+    return { code, stdout, stderr, ms: performance.now() - started };
+  });
   return { pid: proc.pid, kill: (signal) => proc.kill(signal), result };
 }
 

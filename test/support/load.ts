@@ -49,13 +49,13 @@ interface Expected {
 class LoadClient {
   readonly expected = new Map<string, Expected>();
   sent = 0;
+  private connection: ChannelModel | undefined;
   private channel: Channel | undefined;
   private readonly sentinels = new Map<string, () => void>();
 
   constructor(
     private readonly id: number,
     private readonly options: LoadOptions,
-    private connection: ChannelModel | undefined = undefined,
   ) {}
 
   async start(): Promise<void> {

@@ -51,11 +51,7 @@ export async function runTutorialClient(queue: string, ns: string[]): Promise<{ 
     stderr: "pipe",
   });
   const killer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(killer);
   return { code, stdout, stderr };
 }

@@ -1,7 +1,7 @@
 import "../support/preflight.ts";
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { deleteQueue, eventually, uniqueQueue } from "../support/broker.ts";
 import { runFibrpc } from "../support/fibrpc.ts";
@@ -71,13 +71,19 @@ class PrometheusServer {
   }
 }
 
+/** Every line of the ```promql blocks in docs/metrics.md: the cheat-sheet must run, not just read well. */
+function cheatSheet(): string[] {
+  const doc = readFileSync(resolve(import.meta.dir, "../../docs/metrics.md"), "utf8");
+  return [...doc.matchAll(/```promql\n([\s\S]*?)```/g)].flatMap((block) => (block[1] ?? "").split("\n").filter((line) => line.trim() !== ""));
+}
+
 interface VectorResult {
   status: string;
   data: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
 }
 
 describe("a real Prometheus scraping serve --http", () => {
-  test("scrapes it (OpenMetrics, as Prometheus asks) and answers fibrpc_requests_total through its query API", async () => {
+  test("scrapes it (OpenMetrics, as Prometheus asks), answers fibrpc_requests_total by its query API, and runs the cheat-sheet", async () => {
     const queue = uniqueQueue("prometheus");
     const http = await startHttpServe(["--queue", queue]);
     let prometheus: PrometheusServer | undefined;
@@ -97,6 +103,12 @@ describe("a real Prometheus scraping serve --http", () => {
       expect((await prometheus.targets()).map(({ health, lastError }) => ({ health, lastError }))).toEqual([{ health: "up", lastError: "" }]);
       const p99 = (await prometheus.query(`histogram_quantile(0.99, sum by (le) (fibrpc_request_duration_seconds_bucket{queue="${queue}"}))`)) as VectorResult;
       expect(Number(p99.data.result[0]?.value[1])).toBeGreaterThan(0);
+      const expressions = cheatSheet();
+      expect(expressions.length).toBeGreaterThan(10);
+      for (const expression of expressions) {
+        const result = (await prometheus.query(expression)) as { status: string; error?: string };
+        expect({ expression, status: result.status, error: result.error }).toEqual({ expression, status: "success", error: undefined });
+      }
     } finally {
       await prometheus?.stop();
       await http.serve.stop();

@@ -1,7 +1,8 @@
 import { defineCommand, type ArgsDef } from "citty";
 import { FibrpcError, UsageError } from "../errors.ts";
 import { parseN } from "../protocol.ts";
-import { RpcClient, type CallOptions, type CallOutcome } from "../rpc/client.ts";
+import { callMany, type CallOutcome } from "../rpc/calls.ts";
+import { RequestEngine } from "../rpc/request-engine.ts";
 import { parseDurationFlag } from "../cli/flags.ts";
 import { flag, option, readFlag, readOption } from "../cli/options.ts";
 import { rejectOnInterrupt } from "../cli/signals.ts";
@@ -24,32 +25,30 @@ const callArgs = {
   }),
 } as const satisfies ArgsDef;
 
-const MAX_CONNECT_MS = 5000;
-
 export default defineCommand({
   meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order" },
   args: callArgs,
   async run({ args }) {
     const ns = positionals(args).map(parseArgumentN);
     if (ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30'");
-    const startedAtMs = Date.now();
+    // Connecting counts against --timeout: the whole call is bounded by it.
     const timeoutMs = parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout));
-    const options: CallOptions = {
-      queue: queueFrom(args),
-      timeoutMs,
-      startedAtMs,
-      waitForServer: readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]),
-      replyQueue: readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct",
-    };
+    const deadlineMs = Date.now() + timeoutMs;
+    const waitForServer = readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]);
+    const replyQueue = readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct";
     const json = readFlag("json", args.json, callArgs.json);
-    // Connecting counts against --timeout, and never takes more than 5 s: a dead host is reported, not waited on.
-    const broker = { ...brokerOptionsFrom(args), connectTimeoutMs: Math.min(timeoutMs, MAX_CONNECT_MS) };
-    const client = await Promise.race([RpcClient.connect(broker), rejectOnInterrupt()]);
+    const engine = await Promise.race([
+      RequestEngine.open(
+        { broker: brokerOptionsFrom(args), queue: queueFrom(args), replyQueue, timeoutMs },
+        { deadlineMs, serverCheck: waitForServer ? "wait" : "fail-fast", watchServer: true },
+      ),
+      rejectOnInterrupt(),
+    ]);
     let outcomes: CallOutcome[];
     try {
-      outcomes = await Promise.race([client.callMany(ns, options), rejectOnInterrupt()]);
+      outcomes = await Promise.race([callMany(engine, ns, deadlineMs), rejectOnInterrupt()]);
     } finally {
-      await client.close();
+      await engine.close();
     }
     await Bun.write(Bun.stdout, json ? formatJson(outcomes) : formatPlain(outcomes));
     const firstFailure = outcomes.find((outcome) => !outcome.ok);

@@ -1,6 +1,7 @@
 import { FibrpcError, ServerReplyError, TimeoutError } from "../errors.ts";
-import { classifyBrokerError, type BrokerOptions } from "../rpc/broker.ts";
-import { RpcClient } from "../rpc/client.ts";
+import type { BrokerOptions } from "../rpc/broker.ts";
+import { callOutcome, requestBody } from "../rpc/calls.ts";
+import { RequestEngine } from "../rpc/request-engine.ts";
 import type { Observation, ProbeResult } from "./observation.ts";
 
 /**
@@ -33,22 +34,29 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
   const { queue } = options;
   const stage = options.onStage ?? (() => {});
   stage("connecting");
-  let client: RpcClient;
+  let engine: RequestEngine;
+  const timeoutMs = Math.max(1, options.probeDeadline - Date.now());
   try {
-    client = await RpcClient.connect(options.broker);
+    // Direct reply-to: the probe leaves no queue behind. Health looks at the queue itself, below.
+    engine = await RequestEngine.open(
+      { broker: options.broker, queue, replyQueue: "direct", timeoutMs },
+      // No connect deadline of its own: the command's -t/--timeout says how long a stuck connect may take.
+      { serverCheck: "none" },
+    );
   } catch (error) {
-    return unreached(queue, classifyBrokerError(error, options.broker.urls[0]));
+    if (error instanceof FibrpcError) return unreached(queue, error);
+    throw error;
   }
   try {
     stage("inspecting");
-    const state = await client.inspectQueue(queue);
+    const state = await engine.inspectQueue(queue);
     if (state === null) return { reached: true, queue, queueExists: false };
     let probe: ProbeResult;
     if (!options.probe) probe = { kind: "skipped", why: "disabled" };
     else if (state.consumerCount === 0) probe = { kind: "skipped", why: "no-consumer" };
     else {
       stage("probing");
-      probe = await runProbe(client, queue, Math.max(1, options.probeDeadline - Date.now()));
+      probe = await runProbe(engine, options.probeDeadline);
     }
     return { reached: true, queue, queueExists: true, consumers: state.consumerCount, ready: state.messageCount, probe };
   } catch (error) {
@@ -56,14 +64,17 @@ export async function observe(options: ObserveOptions): Promise<Observation> {
     throw error;
   } finally {
     stage("closing");
-    await client.close();
+    await engine.close();
   }
 }
 
-async function runProbe(client: RpcClient, queue: string, timeoutMs: number): Promise<ProbeResult> {
-  const outcome = await client.probe(PROBE_N, { queue, timeoutMs });
+/** One request for F(PROBE_N), timed from its publish to its reply. */
+async function runProbe(engine: RequestEngine, deadlineMs: number): Promise<ProbeResult> {
   const n = PROBE_N;
-  const rttMs = Math.round(outcome.rttMs * 1000) / 1000; // microseconds: the rest is timer noise
+  const timeoutMs = Math.max(0, deadlineMs - Date.now());
+  const started = performance.now();
+  const outcome = callOutcome(n, await engine.request(requestBody(n), deadlineMs));
+  const rttMs = Math.round((performance.now() - started) * 1000) / 1000; // microseconds: the rest is timer noise
   if (outcome.ok) return { kind: "answered", n, value: outcome.value, expected: PROBE_EXPECTED, rttMs };
   const { error } = outcome;
   if (error instanceof ServerReplyError) {

@@ -109,6 +109,11 @@ export class RequestEngine {
     return this.failure;
   }
 
+  /** The node the engine is connected to now (a URL, password included: redact before showing). */
+  get node(): string | undefined {
+    return this.link?.url;
+  }
+
   /** Requests sent and not settled yet. */
   get inFlight(): number {
     return this.pending.size;

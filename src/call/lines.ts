@@ -14,7 +14,7 @@ export const MAX_KEPT_LINE = 4096;
  * that waits (for a free slot in its window) leaves the rest of the input in the pipe.
  * Yields the lines of each chunk as one array, to spare a promise per line.
  */
-export async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenerator<InputLine[]> {
+export async function* readLines(input: ReadableStream<Uint8Array>, stop?: AbortSignal): AsyncGenerator<InputLine[]> {
   const decoder = new TextDecoder();
   let number = 0;
   const take = (text: string, cut: boolean): InputLine => {
@@ -25,7 +25,7 @@ export async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenera
   // The unfinished last line of what was read so far, and whether its start alone was kept.
   let partial = "";
   let partialCut = false;
-  for await (const chunk of input) {
+  for await (const chunk of chunksOf(input, stop)) {
     const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
     partial = parts.pop() ?? "";
     if (parts.length > 0) {
@@ -39,4 +39,21 @@ export async function* readLines(input: ReadableStream<Uint8Array>): AsyncGenera
   }
   const rest = partial + decoder.decode();
   if (rest.length > 0 || partialCut) yield [take(rest, partialCut)];
+}
+
+/** The stream's chunks until it ends or `stop` aborts (a read waiting on a quiet pipe is cancelled). */
+async function* chunksOf(input: ReadableStream<Uint8Array>, stop: AbortSignal | undefined): AsyncGenerator<Uint8Array> {
+  const reader = input.getReader();
+  const cancel = (): void => void reader.cancel().catch(() => {});
+  stop?.addEventListener("abort", cancel, { once: true });
+  try {
+    while (stop?.aborted !== true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    stop?.removeEventListener("abort", cancel);
+    reader.releaseLock();
+  }
 }

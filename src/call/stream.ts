@@ -73,7 +73,7 @@ class CallStream {
   }
 
   private async readAll(): Promise<void> {
-    for await (const lines of readLines(this.options.input)) {
+    for await (const lines of readLines(this.options.input, this.options.stop)) {
       for (const line of lines) {
         // A failure ends plain output: nothing read after it could be printed.
         if (this.stopped() || (!this.options.json && line.number >= this.stopBefore)) return;

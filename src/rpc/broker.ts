@@ -107,7 +107,7 @@ export function nodeOrder(urls: readonly string[], walk: Pick<WalkOptions, "star
 }
 
 /** Of the failures of one walk over the nodes, the one to report; with several nodes all down, one line naming each. */
-function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcError {
+export function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcError {
   const [first] = failures;
   if (first === undefined) throw new Error("no broker node was tried");
   const configuration = failures.find((failure) => failure.kind === "refused" || failure instanceof CertificateRejectedError);
@@ -154,6 +154,13 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
     // A channel closed with 403 comes after a good login: the user lacks a permission.
     const what = /^Channel closed/.test(raw) ? "refused an operation: this user lacks a permission" : "refused the login: wrong user or password";
     return new BrokerRefusedError(`broker at ${where} ${what} (${detail})`, { cause: error });
+  }
+  if (/RESOURCE[-_]LOCKED|\b405\b/.test(raw)) {
+    // Another connection declared the queue exclusive: only it may look at it or consume from it.
+    return new BrokerRefusedError(`broker at ${where} refused access to the queue: it is exclusive to another connection (${detail})`, {
+      cause: error,
+      code: "QUEUE_LOCKED",
+    });
   }
   if (/NOT_ALLOWED|530/.test(raw) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(raw)) {
     return new BrokerRefusedError(`broker at ${where} refused access to the virtual host: it is missing or this user has no permission on it`, {

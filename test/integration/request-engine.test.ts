@@ -248,3 +248,14 @@ describe("RequestEngine: a node dies with requests outstanding (two independent 
     await nodes[0]?.startApp();
   }, 60_000);
 });
+
+describe("RequestEngine: a queue exclusive to another connection", () => {
+  test("fail-fast cannot look at it: REFUSED with code QUEUE_LOCKED (exit 6), not unreachable", async () => {
+    const queue = uniqueQueue("engine-locked");
+    const owner = await amqp.connect(BROKER_URL);
+    closers.push(() => owner.close().catch(() => {}));
+    await (await owner.createChannel()).assertQueue(queue, { exclusive: true });
+    const failure = await openEngine({ queue }, { serverCheck: "fail-fast" }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ kind: "refused", code: "QUEUE_LOCKED" });
+  });
+});

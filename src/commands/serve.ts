@@ -40,7 +40,7 @@ export default defineCommand({
     const log = createWorkerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level")));
     const queue = queueFrom(args);
     const httpAddress = readOption("http", args.http, serveArgs.http);
-    // Loaded only with --http: without it, serve (and every other command) never parses the HTTP code.
+    // Imported only with --http: without it, the HTTP code is never initialised (nor by any other command).
     const endpoint = httpAddress === undefined ? undefined : (await import("../ops/endpoint.ts")).OperatorEndpoint.prepare(httpAddress, queue);
     const server = new FibServer({
       broker: brokerOptionsFrom(args, (message) => log.warn(message)), // as JSON too with --log-format json

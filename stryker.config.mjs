@@ -9,8 +9,8 @@ export default {
   testRunner: "command",
   commandRunner: { command: "node_modules/.bin/bun test ./test/unit" },
   coverageAnalysis: "off",
-  // Pure logic only: I/O modules (src/rpc/client.ts, the server, observe.ts) are the integration
-  // tier's, which can join here once test/integration/ exists (a second config or a wider command).
+  // Pure logic only: the I/O modules (the request engine, the server, observe.ts, the HTTP
+  // endpoint) are the integration tier's (test/integration/), which can join with a second config.
   mutate: [
     "src/fib.ts",
     "src/protocol.ts",
@@ -23,7 +23,15 @@ export default {
     "src/bench/summary.ts",
     "src/rpc/triage.ts",
     "src/rpc/poison-ledger.ts",
-    "src/rpc/reply-router.ts",
+    "src/rpc/server-presence.ts",
+    "src/call/format.ts",
+    "src/call/lines.ts",
+    "src/call/parse-n.ts",
+    "src/ops/bucket-histogram.ts",
+    "src/ops/exposition.ts",
+    "src/ops/listen-address.ts",
+    "src/ops/routes.ts",
+    "src/ops/worker-metrics.ts",
     "src/cli/strict-args.ts",
   ],
   // Copied into each sandbox otherwise. tsconfig.json stays out because Stryker rewrites it with the

@@ -4,7 +4,6 @@ import { findFlagProblem } from "../../src/cli/strict-args.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../../src/cli/flags.ts";
 import { BrokerRefusedError, BrokerUnreachableError, InterruptedError, NoServerError, ServerReplyError, TimeoutError, UsageError } from "../../src/errors.ts";
 import { EXIT, exitCodeFor } from "../../src/exit-codes.ts";
-import { ReplyRouter } from "../../src/rpc/reply-router.ts";
 
 describe("exitCodeFor", () => {
   test("maps each error kind to its documented code", () => {
@@ -66,25 +65,6 @@ describe("flag values", () => {
   });
 });
 
-describe("ReplyRouter", () => {
-  test("routes by correlation id and drops unknown and repeated replies", async () => {
-    const router = new ReplyRouter();
-    const answer = router.expect("a");
-    expect(router.deliver("zzz", { ok: true, value: "1" })).toBe(false);
-    expect(router.deliver("a", { ok: true, value: "5" })).toBe(true);
-    expect(router.deliver("a", { ok: true, value: "5" })).toBe(false);
-    expect(await answer).toEqual({ ok: true, value: "5" });
-    expect(router.size).toBe(0);
-  });
-
-  test("failAll rejects every pending request", async () => {
-    const router = new ReplyRouter();
-    const pending = [router.expect("a"), router.expect("b")];
-    router.failAll(new TimeoutError("t"));
-    for (const reply of pending) await expect(reply).rejects.toBeInstanceOf(TimeoutError);
-  });
-});
-
 describe("findFlagProblem: how citty spells flags", () => {
   const args = {
     n: { type: "positional" },
@@ -118,22 +98,5 @@ describe("findFlagProblem: how citty spells flags", () => {
 
   test("a lone '-' is an argument (stdin), not a flag", () => {
     expect(findFlagProblem(["-", "--json"], args)).toBeUndefined();
-  });
-});
-
-describe("ReplyRouter: failing one request", () => {
-  test("fail rejects that request only; unknown and missing ids change nothing", async () => {
-    const router = new ReplyRouter();
-    const [a, b] = [router.expect("a"), router.expect("b")];
-    router.fail("zzz", new TimeoutError("t"));
-    router.fail(undefined, new TimeoutError("t"));
-    expect(router.size).toBe(2);
-    router.fail("a", new NoServerError("gone"));
-    await expect(a).rejects.toBeInstanceOf(NoServerError);
-    expect(router.size).toBe(1);
-    expect(router.deliver("a", { ok: true, value: "1" })).toBe(false); // failed is settled: a late reply is dropped
-    expect(router.deliver(undefined, { ok: true, value: "1" })).toBe(false);
-    expect(router.deliver("b", { ok: true, value: "2" })).toBe(true);
-    expect(await b).toEqual({ ok: true, value: "2" });
   });
 });

@@ -191,7 +191,12 @@ describe("RequestEngine: each failure classified once", () => {
     for (;;) {
       // Once the watch has seen the new worker, requests go out again.
       const pending = engine.request(requestBody(7));
-      await Bun.sleep(50);
+      let settled = false;
+      void pending.then(() => {
+        settled = true;
+      });
+      // Either the worker has the request, or the engine answered it without sending (no server yet).
+      await until(() => back.held.length > 0 || settled);
       if (back.held.length > 0) {
         back.held[0]?.reply("13");
         expect(callOutcome(7, await pending)).toEqual({ n: 7, ok: true, value: "13" });

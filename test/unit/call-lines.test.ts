@@ -45,3 +45,25 @@ describe("readLines", () => {
     expect(await allLines([])).toEqual([]);
   });
 });
+
+describe("readLines: edges", () => {
+  test("a line of exactly the kept length is whole", async () => {
+    const exact = "7".repeat(MAX_KEPT_LINE);
+    expect(await allLines([`${exact}\n`])).toEqual([{ number: 1, text: exact, truncated: false }]);
+  });
+
+  test("an abort ends the lines even while the input stays open (a read waiting on a quiet pipe is cancelled)", async () => {
+    const stop = new AbortController();
+    const open = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("1\n"));
+      },
+    });
+    const seen: string[] = [];
+    for await (const batch of readLines(open, stop.signal)) {
+      seen.push(...batch.map((line) => line.text));
+      stop.abort();
+    }
+    expect(seen).toEqual(["1"]);
+  });
+});

@@ -12,6 +12,7 @@ import {
   parseN,
   parseRequestBody,
   requestDeadlineMs,
+  requestProperties,
   TEXT_PLAIN,
 } from "../../src/protocol.ts";
 
@@ -158,5 +159,36 @@ describe("requestDeadlineMs: only a sure expiry", () => {
     expect(requestDeadlineMs(1000, Number.POSITIVE_INFINITY)).toBeUndefined();
     expect(requestDeadlineMs(Number.NaN, "500")).toBeUndefined();
     expect(requestDeadlineMs("1000", "500")).toBeUndefined();
+  });
+});
+
+describe("requestProperties: what every request carries (SPEC §1)", () => {
+  const envelope = { correlationId: "c1", replyTo: "amq.rabbitmq.reply-to", nowMs: 1_800_000_000_400, deadlineMs: 1_800_000_002_900 };
+
+  test("reply_to and correlation id, mandatory, text/plain, the remaining wait as expiration, the send second, the app id", () => {
+    expect(requestProperties(envelope)).toEqual({
+      correlationId: "c1",
+      replyTo: "amq.rabbitmq.reply-to",
+      mandatory: true,
+      contentType: "text/plain",
+      expiration: "2500",
+      timestamp: 1_800_000_000,
+      appId: "fibrpc",
+    });
+  });
+
+  test("an expiration is never below 1 ms (0 would mean 'only to a consumer waiting right now'), and rounds up", () => {
+    expect(requestProperties({ ...envelope, deadlineMs: envelope.nowMs - 50 }).expiration).toBe("1");
+    expect(requestProperties({ ...envelope, deadlineMs: envelope.nowMs + 0.2 }).expiration).toBe("1");
+    expect(requestProperties({ ...envelope, deadlineMs: envelope.nowMs + 10.2 }).expiration).toBe("11");
+  });
+
+  test("trace headers ride along when there are some: traceparent, and tracestate only when given", () => {
+    expect(requestProperties(envelope).headers).toBeUndefined();
+    expect(requestProperties({ ...envelope, trace: { traceparent: "00-a-b-01" } }).headers).toEqual({ traceparent: "00-a-b-01" });
+    expect(requestProperties({ ...envelope, trace: { traceparent: "00-a-b-01", tracestate: "k=v" } }).headers).toEqual({
+      traceparent: "00-a-b-01",
+      tracestate: "k=v",
+    });
   });
 });

@@ -104,19 +104,21 @@ describe("awaitServer and decidedLook: before sending", () => {
     expect(empty.calls()).toBeGreaterThan(ABSENCE_GRACE_MS / 100); // looked every 100 ms until the grace was over
   });
 
-  test("decidedLook gives up at the deadline with the last look", async () => {
+  test("decidedLook gives up at the deadline with the last look: it looks every 100 ms while one more fits", async () => {
     const empty = scripted(look(0, 0));
-    expect(await drive(() => decidedLook(empty.inspect, "q", Date.now() + 250))).toEqual(look(0, 0));
-    expect(empty.calls()).toBeLessThanOrEqual(3);
+    expect(await drive(() => decidedLook(empty.inspect, "q", Date.now() + 300))).toEqual(look(0, 0));
+    expect(empty.calls()).toBe(4); // at 0, 100, 200 and 300 ms
   });
 
   test("'wait' polls until a worker appears, or says how long it waited", async () => {
     const late = scripted(null, null, look(3, 0), look(3, 1));
     await drive(() => awaitServer(late.inspect, "q", "wait", soon()));
     expect(late.calls()).toBe(4);
-    await expect(drive(() => awaitServer(scripted(null).inspect, "q", "wait", Date.now() + 1000))).rejects.toThrow(
+    const never = scripted(null);
+    await expect(drive(() => awaitServer(never.inspect, "q", "wait", Date.now() + 1000))).rejects.toThrow(
       "no server: nothing consumed from queue 'q' within 1s",
     );
+    expect(never.calls()).toBe(11); // every 100 ms up to the deadline, not one look past it
   });
 });
 
@@ -155,5 +157,49 @@ describe("watchServer: while requests wait", () => {
 
   test("it looks only while requests wait", async () => {
     expect(await watch([null], 0)).toEqual([]);
+  });
+
+  test("within the grace, a worker gone is no verdict yet", async () => {
+    const verdicts: string[] = [];
+    await drive(async () => {
+      const stop = watchServer(
+        async () => look(2, 0),
+        "q",
+        () => true,
+        (gone) => verdicts.push(String(gone)),
+      );
+      await Bun.sleep(ABSENCE_GRACE_MS - 300);
+      stop();
+    });
+    expect(verdicts).toEqual([]);
+  });
+
+  test("a slow look is not stacked on: one at a time; and stop stops the looking", async () => {
+    let calls = 0;
+    await drive(async () => {
+      const stop = watchServer(
+        () => {
+          calls++;
+          return new Promise<QueueState | null>(() => {}); // a broker that never answers
+        },
+        "q",
+        () => true,
+        () => {},
+      );
+      await Bun.sleep(1000);
+      stop();
+    });
+    expect(calls).toBe(1);
+    const counted = scripted(look(0, 1));
+    await drive(async () => {
+      watchServer(
+        counted.inspect,
+        "q",
+        () => true,
+        () => {},
+      )();
+      await Bun.sleep(1000);
+    });
+    expect(counted.calls()).toBe(0);
   });
 });

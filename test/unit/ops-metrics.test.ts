@@ -126,6 +126,7 @@ describe("routes and readiness", () => {
   test("three paths, GET and HEAD on each, 405 with Allow for other methods, 404 for other paths", () => {
     expect(routeRequest("GET", "/metrics")).toEqual({ kind: "found", route: "metrics" });
     expect(routeRequest("HEAD", "/readyz")).toEqual({ kind: "found", route: "readyz" });
+    expect(routeRequest("GET", "/livez")).toEqual({ kind: "found", route: "livez" });
     expect(routeRequest("POST", "/livez")).toEqual({ kind: "method-not-allowed", allow: "GET, HEAD" });
     expect(routeRequest("GET", "/")).toEqual({ kind: "not-found" });
     expect(routeRequest("DELETE", "/metrics/")).toEqual({ kind: "not-found" });
@@ -136,7 +137,7 @@ describe("routes and readiness", () => {
     expect(readiness("connecting")).toEqual({ ready: false, line: "not ready: connecting to the broker" });
     expect(readiness("reconnecting").line).toBe("not ready: reconnecting to the broker");
     expect(readiness("draining").line).toMatch(/^not ready: draining/);
-    expect(readiness("stopped").ready).toBe(false);
+    expect(readiness("stopped")).toEqual({ ready: false, line: "not ready: stopped" });
   });
 });
 

@@ -1,36 +1,48 @@
 #!/usr/bin/env bash
-# Makes this machine able to run `npm test`: a RabbitMQ broker on 127.0.0.1:5672 (or AMQP_URL)
-# and the independent tutorial programs' runtime (Debian's python3-pika). Idempotent and quick
+# Makes this machine able to run `npm test`: what the tests run besides fibrpc, from Debian, and a
+# RabbitMQ broker (scripts/local-broker.sh, the same script `npm start` uses). Idempotent and quick
 # when all is there. Installs with apt-get only when run as root; otherwise says what is missing.
-# `--release` (npm run test:release) also wants qemu-user-static and the arm64 libc, to run the
-# linux-arm64 release binary on an x64 machine.
+#   npm test:          python3-pika (the independent tutorial programs), bash-completion, zsh and
+#                      fish (the completion tests drive each shell's own completion machinery).
+#   --release (npm run test:release) also: qemu-user-static and the arm64 libc, to run the
+#                      linux-arm64 binary on an x64 machine; unzip and curl for the archives and the
+#                      install one-liner; podman and mmdebstrap to build and try the container image
+#                      (optional: where they cannot be installed, that test is skipped and says so).
 set -euo pipefail
+SCRIPT_NAME=test-env
+# shellcheck source=scripts/debian-packages.sh
+. "$(dirname "$0")/debian-packages.sh"
 
 missing=()
-if [ "${1:-}" = "--release" ]; then
-  command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
-  [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
-fi
-[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
-if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
+optional=()
+need() { # need PACKAGE TEST...: PACKAGE is missing unless the test succeeds
+  local package=$1; shift
+  "$@" >/dev/null 2>&1 || missing+=("$package")
+}
+has() { command -v "$1"; }
 
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test-env: installing ${missing[*]}" >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
-  else
-    echo "test-env: missing ${missing[*]}: install them (e.g. 'sudo apt-get install ${missing[*]}')" >&2
+need python3-pika eval '[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import pika"'
+need bash-completion test -f /usr/share/bash-completion/bash_completion
+need zsh has zsh
+need fish has fish
+if [ "${1:-}" = "--release" ]; then
+  need qemu-user-static has qemu-aarch64-static
+  need libc6-arm64-cross test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1
+  need unzip has unzip
+  need curl has curl
+  has podman >/dev/null || optional+=(podman)
+  has mmdebstrap >/dev/null || optional+=(mmdebstrap)
+fi
+
+if [ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
+  if may_install_packages; then
+    install_packages "${missing[@]}" "${optional[@]}"
+  elif [ ${#missing[@]} -gt 0 ]; then
+    echo "$SCRIPT_NAME: missing ${missing[*]}: install them (e.g. 'sudo apt-get install ${missing[*]}')" >&2
     exit 1
+  else
+    echo "$SCRIPT_NAME: ${optional[*]} not installed: the container image test will be skipped" >&2
   fi
 fi
 
-broker_up() { (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; }
-
-if [ -z "${AMQP_URL:-}" ] && ! broker_up; then
-  echo "test-env: starting RabbitMQ (rabbitmq-server -detached)" >&2
-  rabbitmq-server -detached >&2 || true
-  for _ in $(seq 1 60); do broker_up && break; sleep 1; done
-  broker_up || { echo "test-env: RabbitMQ did not come up on 127.0.0.1:5672" >&2; exit 1; }
-  rabbitmqctl await_startup >/dev/null 2>&1 || true
-fi
+bash "$(dirname "$0")/local-broker.sh"

@@ -8,6 +8,9 @@
 #                      linux-arm64 binary on an x64 machine; unzip and curl for the archives and the
 #                      install one-liner; podman and mmdebstrap to build and try the container image
 #                      (optional: where they cannot be installed, that test is skipped and says so).
+#   --cluster (npm run test:cluster) also: the rabbitmq-server package even when AMQP_URL names
+#                      another broker: those tests boot their own three nodes from it, as root (each
+#                      node runs as the rabbitmq user in a folder it owns).
 set -euo pipefail
 SCRIPT_NAME=test-env
 # shellcheck source=scripts/debian-packages.sh
@@ -25,14 +28,20 @@ need python3-pika eval '[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import p
 need bash-completion test -f /usr/share/bash-completion/bash_completion
 need zsh has zsh
 need fish has fish
-if [ "${1:-}" = "--release" ]; then
-  need qemu-user-static has qemu-aarch64-static
-  need libc6-arm64-cross test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1
-  need unzip has unzip
-  need curl has curl
-  has podman >/dev/null || optional+=(podman)
-  has mmdebstrap >/dev/null || optional+=(mmdebstrap)
-fi
+case "${1:-}" in
+  --release)
+    need qemu-user-static has qemu-aarch64-static
+    need libc6-arm64-cross test -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1
+    need unzip has unzip
+    need curl has curl
+    has podman >/dev/null || optional+=(podman)
+    has mmdebstrap >/dev/null || optional+=(mmdebstrap)
+    ;;
+  --cluster)
+    [ "$(id -u)" = 0 ] || { echo "$SCRIPT_NAME: the cluster tests start RabbitMQ nodes as the rabbitmq user: run them as root" >&2; exit 1; }
+    need rabbitmq-server has rabbitmq-server
+    ;;
+esac
 
 if [ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
   if may_install_packages; then

@@ -58,13 +58,13 @@ export class NoServerError extends FibrpcError {
 }
 
 export class TimeoutError extends FibrpcError {
-  constructor(message: string) {
-    super("timeout", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("timeout", message, options);
   }
 }
 
 export class BrokerUnreachableError extends FibrpcError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super("unreachable", message, options);
   }
 }
@@ -73,7 +73,7 @@ export class BrokerUnreachableError extends FibrpcError {
 export class CertificateRejectedError extends BrokerUnreachableError {}
 
 export class BrokerRefusedError extends FibrpcError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super("refused", message, options);
   }
 }

@@ -1,7 +1,7 @@
 // consola/core, not consola: the main entry imports tty and readline at start-up, which every
 // command of a compiled binary would pay for (~20 ms) even when it never logs.
 import { createConsola, LogLevels, type ConsolaReporter, type LogObject } from "consola/core";
-import type { ServerLog } from "./rpc/server.ts";
+import type { WorkerLog } from "./rpc/worker-log.ts";
 
 export type LogFormat = "pretty" | "json";
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -32,7 +32,7 @@ function textReporter(colour: boolean): ConsolaReporter {
 }
 
 /** The worker's logger: on stderr (stdout is for results), text or JSON lines. */
-export function createServerLog(format: LogFormat, level: LogLevelName): ServerLog {
+export function createWorkerLog(format: LogFormat, level: LogLevelName): WorkerLog {
   const colour = !process.env.NO_COLOR && process.stderr.isTTY === true;
   const consola = createConsola({
     level: LogLevels[level],

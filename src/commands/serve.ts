@@ -1,5 +1,5 @@
 import { defineCommand, type ArgsDef } from "citty";
-import { LOG_LEVELS, createServerLog, type LogLevelName } from "../log.ts";
+import { LOG_LEVELS, createWorkerLog, type LogLevelName } from "../log.ts";
 import { FibServer } from "../rpc/server.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
 import { option, readOption } from "../cli/options.ts";
@@ -32,7 +32,7 @@ export default defineCommand({
   async run({ args }) {
     // Every option but the one boolean (--insecure, from brokerArgs) is a string read the same way.
     const read = (name: Exclude<keyof typeof serveArgs, "insecure">): string => readOption(name, args[name], serveArgs[name]) ?? "";
-    const log = createServerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level")));
+    const log = createWorkerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level")));
     const server = new FibServer({
       broker: brokerOptionsFrom(args, (message) => log.warn(message)), // as JSON too with --log-format json
       queue: queueFrom(args),

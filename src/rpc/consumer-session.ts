@@ -3,7 +3,8 @@ import { fibonacci } from "../fib.ts";
 import { APP_ID, APPLICATION_JSON, encodeErrorBody, ERROR_CODE_HEADER, ERROR_TYPE, TEXT_PLAIN, type ErrorBody } from "../protocol.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { adoptOrDeclareQueue, type QueueKind } from "./queue.ts";
-import type { ServerLog } from "./server.ts";
+import type { WorkerLog } from "./worker-log.ts";
+import type { RequestOutcome, WorkerObserver } from "./worker-events.ts";
 import { triageRequest } from "./triage.ts";
 import { LogThrottle } from "../log-throttle.ts";
 
@@ -12,7 +13,8 @@ export interface SessionOptions {
   queueKind: QueueKind;
   prefetch: number;
   maxN: number;
-  log: ServerLog;
+  log: WorkerLog;
+  observer: WorkerObserver;
 }
 
 /** Called when the broker took this session's channel or consumer away while the connection stays up. */
@@ -37,11 +39,19 @@ const DROP_LOG_INTERVAL_MS = 5000;
 interface Reply {
   body: string;
   properties: Record<string, unknown>;
+  /** Set on error replies: the wire code. */
+  errorCode?: string;
 }
 
 interface PendingConfirm {
   key: string;
   settled: Promise<void>;
+}
+
+/** When a request came in, for its duration and queue-wait figures. */
+interface Arrival {
+  atMs: number;
+  queueWaitSeconds: number | undefined;
 }
 
 /**
@@ -109,6 +119,11 @@ export class ConsumerSession {
     return { handedBack, finished: this.finishedSinceDrain };
   }
 
+  /** Requests taken from the queue and not yet settled: waiting their turn, or their reply's confirm. */
+  get inFlight(): number {
+    return this.backlog.length + this.unconfirmed.size;
+  }
+
   /** Drops the session without ceremony (its channel is already dead or useless); the broker requeues what it held. */
   abandon(): void {
     this.alive = false;
@@ -151,6 +166,7 @@ export class ConsumerSession {
   /** Answers or drops one request. Returns a promise to wait on when it must be answered on its own. */
   private handle(message: ConsumeMessage): Promise<void> | undefined {
     const { properties } = message;
+    const arrival = arrivalOf(properties.timestamp);
     const key = PoisonLedger.keyOf(properties.correlationId, properties.replyTo);
     const decision = triageRequest(
       {
@@ -171,10 +187,11 @@ export class ConsumerSession {
       }
       this.ledger.clear(key);
       this.settle(message, "ack");
+      this.report(message, decision.why === "expired" ? "expired" : "dropped", arrival);
       return undefined;
     }
     const reply = decision.action === "compute" ? this.compute(decision.n) : errorReply(decision.error);
-    const confirmed = this.publishReply(message, decision.replyTo, reply, key);
+    const confirmed = this.publishReply(message, decision.replyTo, reply, key, arrival);
     // A suspect that took a channel down before is answered alone, so a second close can only be its fault.
     return this.ledger.isSuspect(key) ? confirmed : undefined;
   }
@@ -187,7 +204,7 @@ export class ConsumerSession {
     }
   }
 
-  private publishReply(message: ConsumeMessage, replyTo: string, reply: Reply, key: string): Promise<void> {
+  private publishReply(message: ConsumeMessage, replyTo: string, reply: Reply, key: string, arrival: Arrival): Promise<void> {
     const tag = message.fields.deliveryTag;
     const settled = new Promise<void>((resolve) => {
       try {
@@ -199,6 +216,7 @@ export class ConsumerSession {
           (error: unknown) => {
             if (error === null || error === undefined) {
               this.onConfirm(message, tag, key, true);
+              this.report(message, reply.errorCode === undefined ? "ok" : "error", arrival, reply.errorCode);
               resolve();
               return;
             }
@@ -233,6 +251,17 @@ export class ConsumerSession {
     if (message.fields.redelivered) this.options.log.warn(`the broker refused the reply twice; request ${String(message.properties.correlationId)} dropped`);
   }
 
+  private report(message: ConsumeMessage, outcome: RequestOutcome, arrival: Arrival, code?: string): void {
+    const answered = outcome === "ok" || outcome === "error";
+    this.options.observer.requestFinished({
+      outcome,
+      redelivered: message.fields.redelivered,
+      ...(code === undefined ? {} : { code }),
+      ...(answered ? { durationSeconds: (Date.now() - arrival.atMs) / 1000 } : {}),
+      ...(arrival.queueWaitSeconds === undefined ? {} : { queueWaitSeconds: arrival.queueWaitSeconds }),
+    });
+  }
+
   private settle(message: ConsumeMessage, how: "ack" | "requeue"): void {
     if (!this.alive) return;
     try {
@@ -263,8 +292,16 @@ export class ConsumerSession {
   }
 }
 
+/** AMQP timestamps are whole seconds: the wait is known to a second, and never negative. */
+function arrivalOf(timestampSeconds: unknown): Arrival {
+  const atMs = Date.now();
+  const queueWaitSeconds = typeof timestampSeconds === "number" && Number.isFinite(timestampSeconds) ? Math.max(0, atMs / 1000 - timestampSeconds) : undefined;
+  return { atMs, queueWaitSeconds };
+}
+
 function errorReply(error: ErrorBody): Reply {
   return {
+    errorCode: error.code,
     body: encodeErrorBody(error),
     properties: { contentType: APPLICATION_JSON, type: ERROR_TYPE, headers: { [ERROR_CODE_HEADER]: error.code } },
   };

@@ -7,14 +7,9 @@ import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
 import type { QueueKind } from "./queue.ts";
-
-/** Where the worker reports what happens; the serve command plugs its logger in. */
-export interface ServerLog {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-  debug(message: string): void;
-}
+import type { WorkerLog } from "./worker-log.ts";
+import { IGNORE_WORKER_EVENTS, type WorkerObserver, type WorkerState, type WorkerStatus } from "./worker-events.ts";
+import { within } from "../within.ts";
 
 export interface ServerOptions {
   broker: BrokerOptions;
@@ -23,7 +18,9 @@ export interface ServerOptions {
   prefetch: number;
   maxN: number;
   drainTimeoutMs: number;
-  log: ServerLog;
+  log: WorkerLog;
+  /** Told of every finished request and reconnect (metrics); nobody by default. */
+  observer?: WorkerObserver | undefined;
 }
 
 /** Reconnect backoff: quick first retries so a broker restart costs little, capped so an outage costs nothing. */
@@ -42,6 +39,7 @@ export class FibServer {
   private connectedOnce = false;
   private outageSince: number | undefined;
   private stopping = false;
+  private state: WorkerState = "connecting";
   private readonly finished = Promise.withResolvers<void>();
 
   constructor(private readonly options: ServerOptions) {}
@@ -61,6 +59,7 @@ export class FibServer {
     recovering.on("disconnect", (error: Error) => {
       this.session = undefined;
       if (this.stopping) return;
+      this.state = "reconnecting";
       this.outageSince = Date.now();
       log.warn(`connection lost: ${classifyBrokerError(error, broker.urls[0]).message}; reconnecting with backoff`);
     });
@@ -74,15 +73,22 @@ export class FibServer {
     return this.finished.promise;
   }
 
+  /** What the worker is doing now, for readiness probes and gauges. */
+  status(): WorkerStatus {
+    return { state: this.state, inFlight: this.session?.inFlight ?? 0, prefetch: this.options.prefetch };
+  }
+
   /** Graceful stop within the drain timeout; see ConsumerSession.drain. */
   async stop(): Promise<void> {
     if (this.stopping) return this.finished.promise;
     this.stopping = true;
+    this.state = "draining";
     const { log, drainTimeoutMs } = this.options;
     log.info("shutting down: consumer cancelled, finishing requests in flight");
-    const report = await Promise.race([this.drain(), Bun.sleep(drainTimeoutMs).then(() => undefined)]);
+    const report = await within(this.drain(), drainTimeoutMs);
     if (report === undefined) log.warn(`drain did not finish within ${formatDurationMs(drainTimeoutMs)}; closing anyway (unacked requests go back to the queue)`);
     else log.info(`stopped: ${report.finished} in flight answered, ${report.handedBack} prefetched handed back to the queue`);
+    this.state = "stopped";
     this.finished.resolve();
     return this.finished.promise;
   }
@@ -97,7 +103,8 @@ export class FibServer {
   private async startSession(connection: ChannelModel, why: "connected" | "reopened"): Promise<void> {
     const { queue, queueKind, prefetch, maxN, log } = this.options;
     coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
-    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log }, this.ledger, (lost, reason) =>
+    const observer = this.options.observer ?? IGNORE_WORKER_EVENTS;
+    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, this.ledger, (lost, reason) =>
       this.onSessionLost(connection, lost, reason),
     );
     if (this.stopping) {
@@ -105,6 +112,7 @@ export class FibServer {
       return;
     }
     this.session = session;
+    this.state = "consuming";
     if (why === "connected") this.logConnected();
     log.info(`consuming on queue '${queue}'${declared ? ` (declared it, ${queueKind})` : ""} with prefetch ${prefetch}`);
   }
@@ -112,7 +120,10 @@ export class FibServer {
   private logConnected(): void {
     const where = redactUrl(this.options.broker.urls[0]);
     if (this.outageSince === undefined) this.options.log.info(`connected to ${where}`);
-    else this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
+    else {
+      this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
+      this.options.observer?.reconnected();
+    }
     this.connectedOnce = true;
     this.outageSince = undefined;
   }
@@ -121,6 +132,7 @@ export class FibServer {
   private onSessionLost(connection: ChannelModel, lost: ConsumerSession, reason: string): void {
     if (this.stopping || this.session !== lost) return;
     this.session = undefined;
+    this.state = "reconnecting";
     lost.abandon();
     this.options.log.warn(`${reason}; opening a new channel`);
     setImmediate(() => {
@@ -143,6 +155,7 @@ export class FibServer {
     }
     if (this.outageSince !== undefined) return; // already said so; the next line is "reconnected"
     this.outageSince = Date.now();
+    this.state = "reconnecting";
     this.options.log.warn(`${typed.message}; retrying with backoff`);
   }
 }

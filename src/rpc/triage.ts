@@ -18,23 +18,24 @@ export interface RequestFacts {
 export type Triage =
   | { action: "compute"; replyTo: string; n: number }
   | { action: "reject"; replyTo: string; error: ErrorBody }
-  | { action: "drop"; level: "warn" | "debug"; reason: string };
+  | { action: "drop"; why: "no-reply-to" | "poisoned" | "expired"; level: "warn" | "debug"; reason: string };
 
 export function triageRequest(facts: RequestFacts, nowMs: number, maxN: number): Triage {
   const { replyTo } = facts;
   if (typeof replyTo !== "string" || replyTo === "") {
-    return { action: "drop", level: "warn", reason: "request without reply_to cannot be answered; acked and dropped" };
+    return { action: "drop", why: "no-reply-to", level: "warn", reason: "request without reply_to cannot be answered; acked and dropped" };
   }
   if (facts.poisoned) {
     return {
       action: "drop",
+      why: "poisoned",
       level: "warn",
       reason: `replying to '${replyTo.slice(0, 80)}' made the broker close the channel twice; acked without an answer`,
     };
   }
   const deadline = requestDeadlineMs(facts.timestamp, facts.expiration);
   if (deadline !== undefined && nowMs > deadline) {
-    return { action: "drop", level: "debug", reason: "request expired before it was taken; acked, not computed" };
+    return { action: "drop", why: "expired", level: "debug", reason: "request expired before it was taken; acked, not computed" };
   }
   const parsed = parseRequestBody(facts.body, maxN);
   return parsed.ok ? { action: "compute", replyTo, n: parsed.n } : { action: "reject", replyTo, error: parsed.error };

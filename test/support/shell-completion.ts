@@ -1,6 +1,7 @@
 /**
  * Real shells completing a command line the way a user's TAB does, with `fibrpc` on PATH (the
- * compiled binary, by that name) and the script `fibrpc completion <shell>` prints loaded:
+ * compiled binary, by that name) and its completion installed by the README's line for that shell
+ * (run with HOME in a folder of the test's own):
  *   - bash and zsh run interactively on a pseudo-terminal (Bun.Terminal): the test types the line
  *     and a TAB, so readline/zle, bash-completion's helpers and zsh's compinit do what they do for
  *     a user. A thin wrapper around the script's completion function writes what it produced (bash:
@@ -9,8 +10,8 @@
  *   - fish answers `complete -C '<line>'` with its own completion machinery, no terminal needed.
  * The results are the candidates the shell would list: without descriptions, filtered by the shell.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { FIBRPC } from "./fibrpc.ts";
 
 export type ShellName = "bash" | "zsh" | "fish";
@@ -31,7 +32,27 @@ export function missingFor(shell: ShellName): string | undefined {
   return undefined;
 }
 
-/** A folder holding `fibrpc` (the binary under test) and the shell's start-up file. */
+/**
+ * The README's install line for `shell`: in the ```sh block under "Shell completion", the line
+ * after the comment that starts with `# <shell>`.
+ */
+export function readmeInstallLine(shell: ShellName): string {
+  const readme = readFileSync(resolve(import.meta.dir, "../../README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### Shell completion"));
+  const block = /```sh\n([\s\S]*?)\n```/.exec(section)?.[1] ?? "";
+  const lines = block.split("\n");
+  const line = lines[lines.findIndex((text) => text.startsWith(`# ${shell}`)) + 1];
+  if (line === undefined || line.startsWith("#")) throw new Error(`README.md has no install line for ${shell} under 'Shell completion'`);
+  return line;
+}
+
+/** Runs the README's install line as the user of `env` would, in a POSIX shell. */
+function install(shell: ShellName, env: Record<string, string>, dir: string): void {
+  const result = Bun.spawnSync(["/bin/sh", "-c", readmeInstallLine(shell)], { env, cwd: dir, stderr: "pipe" });
+  if (!result.success) throw new Error(`README's ${shell} install line failed: ${result.stderr.toString()}`);
+}
+
+/** A folder holding `fibrpc` (the binary under test), used as HOME. */
 function workspace(): { dir: string; env: Record<string, string> } {
   const dir = mkdtempSync("/tmp/fibrpc-completion-");
   symlinkSync(FIBRPC, join(dir, "fibrpc"));
@@ -56,11 +77,14 @@ async function waitForFile(path: string, timeoutMs: number): Promise<boolean> {
   return existsSync(path);
 }
 
-/** bash: bash-completion, then the script; its completion function is wrapped to record COMPREPLY. */
+/**
+ * bash: bash-completion, which finds the installed script in the user's completions folder (the
+ * loader its first TAB on `fibrpc` runs, called up front), then the wrapper that records COMPREPLY.
+ */
 function bashStartup(dir: string): string[] {
   return [
     `. ${BASH_COMPLETION}`,
-    ". <(fibrpc completion bash)",
+    "__load_completion fibrpc || echo 'bash-completion did not find the fibrpc script' >&2",
     'registered=$(complete -p fibrpc | sed -E "s/.* -F ([^ ]+) .*/\\1/")',
     "__capture_n=0",
     "__capture() {",
@@ -74,12 +98,12 @@ function bashStartup(dir: string): string[] {
   ];
 }
 
-/** zsh: compinit, then the script; compadd records what matched, the compdef'd function is wrapped. */
+/** zsh: compinit, before the README's line appends its own; then the recording wrappers. */
+const ZSH_BEFORE = ["bindkey -e", "autoload -Uz compinit && compinit -u -D"];
+
+/** zsh, after the README's line: compadd records what matched, the compdef'd function is wrapped. */
 function zshStartup(dir: string): string[] {
   return [
-    "bindkey -e",
-    "autoload -Uz compinit && compinit -u -D",
-    "source <(fibrpc completion zsh)",
     'registered=${_comps[fibrpc]}',
     "typeset -gi __capture_n=0",
     "compadd() {",
@@ -124,12 +148,15 @@ class TerminalShell implements CompletingShell {
     });
     let argv: string[];
     if (name === "bash") {
+      install("bash", env, dir);
       writeFileSync(join(dir, ".bashrc"), `${bashStartup(dir).join("\n")}\n`);
       argv = ["bash", "--noprofile", "--rcfile", join(dir, ".bashrc"), "-i"];
     } else {
-      writeFileSync(join(dir, ".zshrc"), `${zshStartup(dir).join("\n")}\n`);
-      argv = ["zsh", "-i"];
       env.ZDOTDIR = dir;
+      writeFileSync(join(dir, ".zshrc"), `${ZSH_BEFORE.join("\n")}\n`);
+      install("zsh", env, dir);
+      appendFileSync(join(dir, ".zshrc"), `${zshStartup(dir).join("\n")}\n`);
+      argv = ["zsh", "-i"];
     }
     const proc = Bun.spawn(argv, { terminal, env, cwd: dir });
     shell = new TerminalShell(name, dir, terminal, proc);
@@ -160,14 +187,18 @@ class TerminalShell implements CompletingShell {
   }
 }
 
-/** fish: `complete -C` runs fish's completion for a line, with the script sourced first. */
+/** fish: `complete -C` runs fish's completion for a line; fish autoloads the installed script. */
 class FishShell implements CompletingShell {
   readonly name = "fish";
   private readonly workspace = workspace();
 
+  constructor() {
+    install("fish", this.workspace.env, this.workspace.dir);
+  }
+
   async complete(line: string): Promise<string[]> {
-    const script = `fibrpc completion fish | source; complete -C ${fishQuote(line)}`;
-    const proc = Bun.spawn(["fish", "--no-config", "-c", script], { env: this.workspace.env, cwd: this.workspace.dir, stdout: "pipe", stderr: "pipe" });
+    // No --no-config: that would also skip the user's completions folder. HOME is the test's own.
+    const proc = Bun.spawn(["fish", "-c", `complete -C ${fishQuote(line)}`], { env: this.workspace.env, cwd: this.workspace.dir, stdout: "pipe", stderr: "pipe" });
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0 || stderr !== "") throw new Error(`fish exited ${code} for '${line}': ${stderr}`);
     // Each line is `candidate<TAB>description`.

@@ -2,8 +2,10 @@
 # Makes this machine able to run `npm test`: what the tests run besides fibrpc, from Debian, and a
 # RabbitMQ broker (scripts/local-broker.sh, the same script `npm start` uses). Idempotent and quick
 # when all is there. Installs with apt-get only when run as root; otherwise says what is missing.
-#   npm test:          python3-pika (the independent tutorial programs), bash-completion, zsh and
-#                      fish (the completion tests drive each shell's own completion machinery).
+#   npm test:          python3-pika (the independent tutorial programs); what checks `serve --http`:
+#                      Prometheus and promtool (Debian's prometheus) and the reference OpenMetrics
+#                      parser (python3-prometheus-client); bash-completion, zsh and fish (the
+#                      completion tests drive each shell's own completion machinery).
 #   --release (npm run test:release) also: qemu-user-static and the arm64 libc, to run the
 #                      linux-arm64 binary on an x64 machine; unzip and curl for the archives and the
 #                      install one-liner; podman and mmdebstrap to build and try the container image
@@ -18,6 +20,7 @@ SCRIPT_NAME=test-env
 
 missing=()
 optional=()
+lean=() # installed without their recommends
 need() { # need PACKAGE TEST...: PACKAGE is missing unless the test succeeds
   local package=$1; shift
   "$@" >/dev/null 2>&1 || missing+=("$package")
@@ -25,6 +28,10 @@ need() { # need PACKAGE TEST...: PACKAGE is missing unless the test succeeds
 has() { command -v "$1"; }
 
 need python3-pika eval '[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import pika"'
+need python3-prometheus-client eval '[ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import prometheus_client"'
+# Without its recommends (a node exporter, a service the tests do not use); on a machine run by
+# systemd the package also enables a Prometheus of its own on :9090; the tests start theirs.
+{ has promtool && has prometheus; } >/dev/null 2>&1 || lean+=(prometheus)
 need bash-completion test -f /usr/share/bash-completion/bash_completion
 need zsh has zsh
 need fish has fish
@@ -43,11 +50,13 @@ case "${1:-}" in
     ;;
 esac
 
-if [ ${#missing[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
+required=("${missing[@]}" "${lean[@]}")
+if [ ${#required[@]} -gt 0 ] || [ ${#optional[@]} -gt 0 ]; then
   if may_install_packages; then
-    install_packages "${missing[@]}" "${optional[@]}"
-  elif [ ${#missing[@]} -gt 0 ]; then
-    echo "$SCRIPT_NAME: missing ${missing[*]}: install them (e.g. 'sudo apt-get install ${missing[*]}')" >&2
+    [ $((${#missing[@]} + ${#optional[@]})) -eq 0 ] || install_packages "${missing[@]}" "${optional[@]}"
+    [ ${#lean[@]} -eq 0 ] || install_packages --no-install-recommends "${lean[@]}"
+  elif [ ${#required[@]} -gt 0 ]; then
+    echo "$SCRIPT_NAME: missing ${required[*]}: install them (e.g. 'sudo apt-get install ${required[*]}')" >&2
     exit 1
   else
     echo "$SCRIPT_NAME: ${optional[*]} not installed: the container image test will be skipped" >&2

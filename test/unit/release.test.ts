@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import pkg from "../../package.json" with { type: "json" };
 import {
   archiveEntries,
   archiveFileName,
@@ -38,17 +39,18 @@ describe("release naming and checksums", () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
     const files = { binary: bytes("bin"), readme: bytes("r"), license: bytes("l"), completions: { bash: bytes("b"), zsh: bytes("z"), fish: bytes("f") } };
     const layout = (target: (typeof RELEASE_TARGETS)[number]) => archiveEntries(target, files).map(({ path, mode }) => `${mode.toString(8)} ${path}`);
+    const root = `fibrpc-${pkg.version}-linux-arm64`;
     expect(layout("bun-linux-arm64")).toEqual([
-      "755 fibrpc-0.1.0-linux-arm64/",
-      "755 fibrpc-0.1.0-linux-arm64/fibrpc",
-      "644 fibrpc-0.1.0-linux-arm64/README.md",
-      "644 fibrpc-0.1.0-linux-arm64/LICENSE",
-      "755 fibrpc-0.1.0-linux-arm64/completions/",
-      "644 fibrpc-0.1.0-linux-arm64/completions/fibrpc.bash",
-      "644 fibrpc-0.1.0-linux-arm64/completions/_fibrpc",
-      "644 fibrpc-0.1.0-linux-arm64/completions/fibrpc.fish",
+      `755 ${root}/`,
+      `755 ${root}/fibrpc`,
+      `644 ${root}/README.md`,
+      `644 ${root}/LICENSE`,
+      `755 ${root}/completions/`,
+      `644 ${root}/completions/fibrpc.bash`,
+      `644 ${root}/completions/_fibrpc`,
+      `644 ${root}/completions/fibrpc.fish`,
     ]);
-    expect(layout("bun-windows-x64")[1]).toBe("755 fibrpc-0.1.0-windows-x64/fibrpc.exe");
+    expect(layout("bun-windows-x64")[1]).toBe(`755 fibrpc-${pkg.version}-windows-x64/fibrpc.exe`);
   });
 
   test("sha256sums.txt lines are '<hash>  <file>' as sha256sum -c expects", () => {

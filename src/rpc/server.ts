@@ -1,8 +1,9 @@
-import type { ChannelModel, RecoveringChannelModel } from "amqplib";
+import type { ChannelModel } from "amqplib";
 import { redactUrl } from "../config.ts";
 import { CertificateRejectedError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
-import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";
+import { classifyBrokerError, type BrokerOptions } from "./broker.ts";
+import { openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
@@ -23,17 +24,15 @@ export interface ServerOptions {
   observer?: WorkerObserver | undefined;
 }
 
-/** Reconnect backoff: quick first retries so a broker restart costs little, capped so an outage costs nothing. */
-const RECOVERY = { initialDelay: 200, maxDelay: 3000, factor: 2, jitter: 0.2 } as const;
-
 /**
  * The Fibonacci worker. The serving itself happens in a ConsumerSession (one per channel);
- * this class keeps one alive across broker restarts (amqplib's connection recovery, with a
- * new session on every connect), channel losses (a new session on the same connection) and
- * shuts it down gracefully. Logs one line per change of state, never one per retry.
+ * this class keeps one alive across broker restarts and node deaths (a FailoverConnection,
+ * with a new session on every connect, to whichever listed node answers), channel losses (a
+ * new session on the same connection) and shuts it down gracefully. Logs one line per change
+ * of state, never one per retry.
  */
 export class FibServer {
-  private recovering: RecoveringChannelModel | undefined;
+  private failover: FailoverConnection | undefined;
   private session: ConsumerSession | undefined;
   private readonly ledger = new PoisonLedger();
   private connectedOnce = false;
@@ -51,17 +50,17 @@ export class FibServer {
    */
   async run(): Promise<void> {
     const { log, broker } = this.options;
-    const recovering = await openRecoveringConnection(broker, {
-      ...RECOVERY,
+    const failover = await openFailoverConnection(broker, {
       setup: (connection: ChannelModel) => this.startSession(connection, "connected"),
     });
-    this.recovering = recovering;
+    this.failover = failover;
+    const { recovering } = failover;
     recovering.on("disconnect", (error: Error) => {
       this.session = undefined;
       if (this.stopping) return;
       this.state = "reconnecting";
       this.outageSince = Date.now();
-      log.warn(`connection lost: ${classifyBrokerError(error, broker.urls[0]).message}; reconnecting with backoff`);
+      log.warn(`connection lost: ${classifyBrokerError(error, failover.nodeUrl).message}; reconnecting with backoff${this.elsewhere()}`);
     });
     recovering.on("connect-failed", (error: Error) => this.onConnectFailed(error));
     recovering.on("reconnect-scheduled", ({ attempt, delay }: { attempt: number; delay: number }) =>
@@ -95,7 +94,7 @@ export class FibServer {
 
   private async drain(): Promise<DrainReport> {
     const report = (await this.session?.drain()) ?? { handedBack: 0, finished: 0 };
-    await this.recovering?.close().catch(() => {});
+    await this.failover?.recovering.close().catch(() => {});
     return report;
   }
 
@@ -118,7 +117,7 @@ export class FibServer {
   }
 
   private logConnected(): void {
-    const where = redactUrl(this.options.broker.urls[0]);
+    const where = redactUrl(this.nodeUrl());
     if (this.outageSince === undefined) this.options.log.info(`connected to ${where}`);
     else {
       this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
@@ -137,25 +136,35 @@ export class FibServer {
     this.options.log.warn(`${reason}; opening a new channel`);
     setImmediate(() => {
       this.startSession(connection, "reopened").catch((error: unknown) => {
-        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.options.broker.urls[0]).message}); reconnecting`);
+        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.nodeUrl()).message}); reconnecting`);
         void connection.close().catch(() => {});
       });
     });
   }
 
   private onConnectFailed(error: Error): void {
-    const typed = classifyBrokerError(error, this.options.broker.urls[0]);
+    const typed = classifyBrokerError(error, this.nodeUrl());
     if ((typed.kind === "refused" || typed instanceof CertificateRejectedError) && !this.connectedOnce) {
       // Wrong credentials or an untrusted certificate at start-up are configuration errors, not
       // an outage to wait out. Once we have served, the same is retried: it may be a broker mid-change.
       this.stopping = true;
-      void this.recovering?.close();
+      void this.failover?.recovering.close();
       this.finished.reject(typed);
       return;
     }
     if (this.outageSince !== undefined) return; // already said so; the next line is "reconnected"
     this.outageSince = Date.now();
     this.state = "reconnecting";
-    this.options.log.warn(`${typed.message}; retrying with backoff`);
+    this.options.log.warn(`${typed.message}; retrying with backoff${this.elsewhere()}`);
+  }
+
+  /** The node connected or being tried now. */
+  private nodeUrl(): string {
+    return this.failover?.nodeUrl ?? this.options.broker.urls[0];
+  }
+
+  private elsewhere(): string {
+    const others = this.options.broker.urls.length - 1;
+    return others === 0 ? "" : ` (trying the ${others === 1 ? "other listed node" : `${others} other listed nodes`} first)`;
   }
 }

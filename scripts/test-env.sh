@@ -3,7 +3,9 @@
 # and the independent tutorial programs' runtime (Debian's python3-pika). Idempotent and quick
 # when all is there. Installs with apt-get only when run as root; otherwise says what is missing.
 # `--release` (npm run test:release) also wants qemu-user-static and the arm64 libc, to run the
-# linux-arm64 release binary on an x64 machine.
+# linux-arm64 release binary on an x64 machine. `--cluster` (npm run test:cluster) wants the
+# rabbitmq-server package even when AMQP_URL names another broker: those tests boot their own
+# three nodes from it, as root (each node runs as the rabbitmq user in a folder it owns).
 set -euo pipefail
 
 missing=()
@@ -11,8 +13,12 @@ if [ "${1:-}" = "--release" ]; then
   command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
   [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ] || missing+=(libc6-arm64-cross)
 fi
+if [ "${1:-}" = "--cluster" ]; then
+  [ "$(id -u)" = 0 ] || { echo "test-env: the cluster tests start RabbitMQ nodes as the rabbitmq user: run them as root" >&2; exit 1; }
+  command -v rabbitmq-server >/dev/null 2>&1 || missing+=(rabbitmq-server)
+fi
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import pika' 2>/dev/null || missing+=(python3-pika)
-if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1; then missing+=(rabbitmq-server); fi
+if [ -z "${AMQP_URL:-}" ] && ! command -v rabbitmq-server >/dev/null 2>&1 && [[ ! " ${missing[*]} " =~ " rabbitmq-server " ]]; then missing+=(rabbitmq-server); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

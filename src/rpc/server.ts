@@ -118,9 +118,10 @@ export class FibServer {
 
   private logConnected(): void {
     const where = redactUrl(this.nodeUrl());
-    if (this.outageSince === undefined) this.options.log.info(`connected to ${where}`);
+    if (!this.connectedOnce) this.options.log.info(`connected to ${where}`);
     else {
-      this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
+      const after = this.outageSince === undefined ? "" : ` after ${formatDurationMs(Date.now() - this.outageSince)}`;
+      this.options.log.info(`reconnected to ${where}${after}`);
       this.options.observer?.reconnected();
     }
     this.connectedOnce = true;

@@ -3,11 +3,15 @@ import { inspectQueue } from "./broker.ts";
 
 export type QueueKind = "classic" | "quorum";
 
-/** Declare arguments per kind: a classic queue as the seed declares it, a quorum queue as current tutorials do. */
-export function queueDeclaration(kind: QueueKind): { durable: boolean; arguments: Record<string, string> } {
-  return kind === "quorum"
-    ? { durable: true, arguments: { "x-queue-type": "quorum" } }
-    : { durable: false, arguments: {} };
+/**
+ * Declare arguments per kind. Both are durable: a quorum queue as current tutorials declare it
+ * (it survives a node's death), and a classic one only on request. Never transient and
+ * non-exclusive: RabbitMQ 4.3 refuses to declare such a queue (deprecated feature
+ * transient_nonexcl_queues), and a transient queue loses its requests with its node anyway.
+ */
+export function queueDeclaration(kind: QueueKind): { durable: true; exclusive: false; arguments: Record<string, string> } {
+  // A classic queue is declared without x-queue-type, as the programs that share it declare it.
+  return { durable: true, exclusive: false, arguments: kind === "quorum" ? { "x-queue-type": "quorum" } : {} };
 }
 
 /**

@@ -40,13 +40,19 @@ async function sendRaw(queue: string, bodies: Buffer[], timeoutMs = 5000): Promi
   }
 }
 
-async function queueType(queue: string): Promise<string | undefined> {
-  const proc = Bun.spawn(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "type"], { stdout: "pipe", stderr: "ignore" });
+/** The kind and durability of a queue, as rabbitmqctl lists them. */
+async function queueKind(queue: string): Promise<{ type: string | undefined; durable: string | undefined }> {
+  const proc = Bun.spawn(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "type", "durable"], { stdout: "pipe", stderr: "ignore" });
   const text = await new Response(proc.stdout).text();
-  return text
+  const row = text
     .split("\n")
     .map((line) => line.trim().split(/\s+/))
-    .find(([name]) => name === queue)?.[1];
+    .find(([name]) => name === queue);
+  return { type: row?.[1], durable: row?.[2] };
+}
+
+async function queueType(queue: string): Promise<string | undefined> {
+  return (await queueKind(queue)).type;
 }
 
 describe("fibrpc serve answers malformed requests with errors and goes on", () => {
@@ -110,12 +116,24 @@ describe("fibrpc serve and the queue", () => {
     });
   }
 
-  test("declares a missing queue with --queue-type quorum", async () => {
+  test("declares a missing queue as a durable quorum queue by default", async () => {
     const queue = uniqueQueue("declare-quorum");
-    const serve = await ServeProcess.start(["--queue", queue, "--queue-type", "quorum"]);
+    const serve = await ServeProcess.start(["--queue", queue]);
     try {
       expect(serve.log).toContain("declared it, quorum");
-      expect(await queueType(queue)).toBe("quorum");
+      expect(await queueKind(queue)).toEqual({ type: "quorum", durable: "true" });
+    } finally {
+      await serve.stop();
+      await deleteQueue(queue);
+    }
+  });
+
+  test("--queue-type classic declares a durable classic queue", async () => {
+    const queue = uniqueQueue("declare-classic");
+    const serve = await ServeProcess.start(["--queue", queue, "--queue-type", "classic"]);
+    try {
+      expect(serve.log).toContain("declared it, classic");
+      expect(await queueKind(queue)).toEqual({ type: "classic", durable: "true" });
     } finally {
       await serve.stop();
       await deleteQueue(queue);

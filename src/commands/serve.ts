@@ -42,7 +42,7 @@ export default defineCommand({
       drainTimeoutMs: parseDurationFlag("drain-timeout", read("drain-timeout")),
       log,
     });
-    interruption.addEventListener("abort", () => void server.stop(), { once: true });
+    interruption.addEventListener("abort", () => void server.stop(String(interruption.reason)), { once: true });
     await server.run();
   },
 });

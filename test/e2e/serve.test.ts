@@ -95,6 +95,8 @@ describe("fibrpc serve answers malformed requests with errors and goes on", () =
     expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
     expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n"); // everything before it was handled
     expect(suite.serve.log.match(/without reply_to/g)).toHaveLength(1);
+    expect(suite.serve.log).toMatch(/without reply_to cannot be answered; acked and dropped \(no correlation id\)/);
+    expect(suite.serve.log).not.toContain("undefined");
   });
 });
 
@@ -147,7 +149,7 @@ describe("fibrpc serve lifecycle", () => {
       const queue = uniqueQueue("stop");
       const serve = await ServeProcess.start(["--queue", queue]);
       expect(await serve.stop(signal)).toBe(0);
-      expect(serve.log).toContain("shutting down");
+      expect(serve.log).toContain(`shutting down on ${signal}`);
       expect(await eventually(async () => (await queueState(queue))?.consumerCount === 0)).toBe(true);
       await deleteQueue(queue);
     });

@@ -2,7 +2,7 @@ import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { adoptOrDeclareQueue, type QueueKind } from "./queue.ts";
 import { ReplyPublisher } from "./reply-publisher.ts";
-import { RequestHandler } from "./request-handler.ts";
+import { RequestHandler, type WorkerMemory } from "./request-handler.ts";
 import type { WorkerObserver } from "./worker-events.ts";
 import type { WorkerLog } from "./worker-log.ts";
 
@@ -48,22 +48,22 @@ export class ConsumerSession {
   private constructor(
     private readonly channel: ConfirmChannel,
     private readonly options: SessionOptions,
-    private readonly ledger: PoisonLedger,
+    private readonly memory: WorkerMemory,
     private readonly onLost: SessionLost,
   ) {
     this.publisher = new ReplyPublisher(channel);
-    this.handler = new RequestHandler(this.publisher, ledger, options);
+    this.handler = new RequestHandler(this.publisher, memory, options);
   }
 
   /** Opens the channel, adopts or declares the queue and starts consuming. Returns whether it declared the queue. */
   static async open(
     connection: ChannelModel,
     options: SessionOptions,
-    ledger: PoisonLedger,
+    memory: WorkerMemory,
     onLost: SessionLost,
   ): Promise<{ session: ConsumerSession; declared: boolean }> {
     const channel = await connection.createConfirmChannel();
-    const session = new ConsumerSession(channel, options, ledger, onLost);
+    const session = new ConsumerSession(channel, options, memory, onLost);
     // amqplib emits 'error' only when the broker closes this channel and not the whole connection.
     channel.on("error", (error: Error) => session.onChannelError(error));
     channel.on("close", () => session.onChannelClosed());
@@ -148,9 +148,20 @@ export class ConsumerSession {
     return unstarted.length;
   }
 
+  /**
+   * The broker closed this channel or its connection over something sent on it: every reply
+   * still unconfirmed is a suspect (its request gets a strike, its caller's node is checked
+   * before the next reply to it).
+   */
+  blameUnconfirmed(): void {
+    const pending = this.publisher.pending;
+    this.memory.ledger.blame(pending.map(({ request, replyTo }) => PoisonLedger.keyOf(request.properties.correlationId, replyTo)));
+    this.memory.guard.suspect(pending.map(({ replyTo }) => replyTo));
+  }
+
   private onChannelError(error: Error): void {
     if (!this.alive) return;
-    this.ledger.blame(this.publisher.pending.map(({ request, replyTo }) => PoisonLedger.keyOf(request.properties.correlationId, replyTo)));
+    this.blameUnconfirmed();
     this.stopUsingChannel();
     if (!this.draining) this.onLost(this, `channel closed by the broker (${error.message})`);
   }

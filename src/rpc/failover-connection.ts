@@ -44,6 +44,12 @@ export async function openFailoverConnection(broker: BrokerOptions, options: Fai
   };
 }
 
+/** One plain connection to one listed node, e.g. a side connection that may die in the worker's place. */
+export async function connectToNode(broker: BrokerOptions, nodeUrl: string): Promise<ChannelModel> {
+  const amqp = await amqplib();
+  return amqp.connect(connectOptionsFor(nodeUrl, broker.heartbeatSeconds), socketOptions(broker, amqp));
+}
+
 /** Replaces every field of `target` (a node without credentials must not keep the last one's). */
 function retarget(target: Options.Connect, next: Options.Connect): void {
   for (const key of Object.keys(target)) delete target[key as keyof Options.Connect];

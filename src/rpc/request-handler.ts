@@ -3,6 +3,8 @@ import { fibonacci } from "../fib.ts";
 import { LogThrottle } from "../log-throttle.ts";
 import { buildReply, type Reply } from "../protocol.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
+import type { ReplyGuard } from "./reply-guard.ts";
+import { ReplyNodeHealth } from "./reply-node-health.ts";
 import type { ReplyOutcome, ReplyPublisher } from "./reply-publisher.ts";
 import { triageRequest } from "./triage.ts";
 import type { RequestOutcome, WorkerObserver } from "./worker-events.ts";
@@ -17,6 +19,12 @@ export interface RequestHandlerOptions {
 /** At most one "dropped" line of a kind per this interval: a flood of bad requests must not flood the log. */
 const DROP_LOG_INTERVAL_MS = 5000;
 
+/** What the worker remembers across channels and connections: which requests and callers cost it one. */
+export interface WorkerMemory {
+  ledger: PoisonLedger;
+  guard: ReplyGuard;
+}
+
 /** When a request came in, for its duration and queue-wait figures. */
 interface Arrival {
   atMs: number;
@@ -30,11 +38,17 @@ interface Arrival {
 export class RequestHandler {
   private readonly dropLogThrottle = new LogThrottle(DROP_LOG_INTERVAL_MS);
 
+  private readonly ledger: PoisonLedger;
+  private readonly guard: ReplyGuard;
+
   constructor(
     private readonly publisher: ReplyPublisher,
-    private readonly ledger: PoisonLedger,
+    memory: WorkerMemory,
     private readonly options: RequestHandlerOptions,
-  ) {}
+  ) {
+    this.ledger = memory.ledger;
+    this.guard = memory.guard;
+  }
 
   /** Answers or drops one request. Returns a promise to wait on when it must be answered on its own. */
   handle(request: ConsumeMessage): Promise<unknown> | undefined {
@@ -59,12 +73,28 @@ export class RequestHandler {
       this.report(request, decision.why === "expired" ? "expired" : "dropped", arrival);
       return undefined;
     }
-    const outcome: Reply = decision.action === "compute" ? compute(decision.n) : { ok: false, error: decision.error };
-    const sent = this.publisher
-      .send(request, decision.replyTo, buildReply(outcome, properties.correlationId))
-      .then((result) => this.afterReply(request, result, outcome, key, arrival));
-    // A suspect that took a channel down before is answered alone, so a second close can only be its fault.
-    return this.ledger.isSuspect(key) ? sent : undefined;
+    const { replyTo } = decision;
+    const answer = (): Promise<unknown> | undefined => {
+      const outcome: Reply = decision.action === "compute" ? compute(decision.n) : { ok: false, error: decision.error };
+      const sent = this.publisher
+        .send(request, replyTo, buildReply(outcome, properties.correlationId))
+        .then((result) => this.afterReply(request, result, outcome, key, arrival));
+      // A suspect that took a channel down before is answered alone, so a second close can only be its fault.
+      return this.ledger.isSuspect(key) ? sent : undefined;
+    };
+    const admitted = this.guard.admit(replyTo);
+    if (admitted === true) return answer();
+    if (admitted === false) return this.dropUndeliverable(request, replyTo, arrival);
+    return admitted.then((send) => (send ? answer() : this.dropUndeliverable(request, replyTo, arrival)));
+  }
+
+  /** Not computed: its reply could not reach the caller, and publishing it would cost the connection. */
+  private dropUndeliverable(request: ConsumeMessage, replyTo: string, arrival: Arrival): undefined {
+    const node = ReplyNodeHealth.nodeOf(replyTo) ?? "unknown";
+    this.logDrop(`the caller cannot be reached (its broker node ${node} is down, or it left); acked without an answer`, "warn", request.properties.correlationId);
+    this.publisher.ack(request);
+    this.report(request, "dropped", arrival);
+    return undefined;
   }
 
   private afterReply(request: ConsumeMessage, result: ReplyOutcome, outcome: Reply, key: string, arrival: Arrival): void {

@@ -3,7 +3,8 @@ import { redactUrl } from "../config.ts";
 import { CertificateRejectedError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, type BrokerOptions } from "./broker.ts";
-import { openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
+import { connectToNode, openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
+import { ReplyGuard, SideConnectionChecker } from "./reply-guard.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
@@ -35,6 +36,7 @@ export class FibServer {
   private failover: FailoverConnection | undefined;
   private session: ConsumerSession | undefined;
   private readonly ledger = new PoisonLedger();
+  private readonly guard = new ReplyGuard(new SideConnectionChecker(() => connectToNode(this.options.broker, this.nodeUrl())));
   private connectedOnce = false;
   private outageSince: number | undefined;
   private stopping = false;
@@ -56,6 +58,8 @@ export class FibServer {
     this.failover = failover;
     const { recovering } = failover;
     recovering.on("disconnect", (error: Error) => {
+      // 541: the broker closed the connection over something sent on it, most likely a reply.
+      if (/\b541\b|INTERNAL.ERROR/.test(error.message)) this.session?.blameUnconfirmed();
       this.session = undefined;
       if (this.stopping) return;
       this.state = "reconnecting";
@@ -98,6 +102,7 @@ export class FibServer {
   private async drain(): Promise<DrainReport> {
     const report = (await this.session?.drain()) ?? { handedBack: 0, finished: 0 };
     await this.failover?.recovering.close().catch(() => {});
+    await this.guard.close();
     return report;
   }
 
@@ -106,7 +111,8 @@ export class FibServer {
     const { queue, queueKind, prefetch, maxN, log } = this.options;
     coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
     const observer = this.options.observer ?? IGNORE_WORKER_EVENTS;
-    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, this.ledger, (lost, reason) =>
+    const memory = { ledger: this.ledger, guard: this.guard };
+    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, memory, (lost, reason) =>
       this.onSessionLost(connection, lost, reason),
     );
     if (this.stopping) {

@@ -50,6 +50,16 @@ export async function connectToNode(broker: BrokerOptions, nodeUrl: string): Pro
   return amqp.connect(connectOptionsFor(nodeUrl, broker.heartbeatSeconds), socketOptions(broker, amqp));
 }
 
+/**
+ * Drops a connection at once, without the close handshake: for a node that stopped answering,
+ * whose close-ok would never come (recovery waits for it before trying the next node). Reaches
+ * into amqplib for the socket; when it is not where expected, nothing happens.
+ */
+export function abortConnection(connection: ChannelModel): void {
+  const socket = (connection as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream;
+  socket?.destroy?.();
+}
+
 /** Replaces every field of `target` (a node without credentials must not keep the last one's). */
 function retarget(target: Options.Connect, next: Options.Connect): void {
   for (const key of Object.keys(target)) delete target[key as keyof Options.Connect];

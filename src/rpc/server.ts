@@ -3,7 +3,7 @@ import { redactUrl } from "../config.ts";
 import { CertificateRejectedError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, type BrokerOptions } from "./broker.ts";
-import { connectToNode, openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
+import { abortConnection, connectToNode, openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
 import { ReplyGuard, SideConnectionChecker } from "./reply-guard.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
@@ -32,6 +32,9 @@ export interface ServerOptions {
  * new session on the same connection) and shuts it down gracefully. Logs one line per change
  * of state, never one per retry.
  */
+/** Longest wait for a new connection's channel, queue and consumer before trying another node. */
+const SESSION_OPEN_TIMEOUT_MS = 10_000;
+
 export class FibServer {
   private failover: FailoverConnection | undefined;
   private session: ConsumerSession | undefined;
@@ -112,9 +115,18 @@ export class FibServer {
     coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
     const observer = this.options.observer ?? IGNORE_WORKER_EVENTS;
     const memory = { ledger: this.ledger, guard: this.guard };
-    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, memory, (lost, reason) =>
+    const opening = ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, memory, (lost, reason) =>
       this.onSessionLost(connection, lost, reason),
     );
+    const opened = await within(opening, SESSION_OPEN_TIMEOUT_MS);
+    if (opened === undefined) {
+      // A node that accepts the connection but never answers the consume (a stuck election, an
+      // overloaded node) must not hold the worker: give up on it, recovery tries the next one.
+      void opening.then(({ session }) => session.abandon(), () => {});
+      abortConnection(connection);
+      throw new Error(`no answer from the broker within ${formatDurationMs(SESSION_OPEN_TIMEOUT_MS)} while starting to consume`);
+    }
+    const { session, declared } = opened;
     if (this.stopping) {
       await session.drain();
       return;
@@ -154,6 +166,7 @@ export class FibServer {
 
   private onConnectFailed(error: Error): void {
     const typed = classifyBrokerError(error, this.nodeUrl());
+    this.options.log.debug(`attempt failed: ${typed.message}`);
     if ((typed.kind === "refused" || typed instanceof CertificateRejectedError) && !this.connectedOnce) {
       // Wrong credentials or an untrusted certificate at start-up are configuration errors, not
       // an outage to wait out. Once we have served, the same is retried: it may be a broker mid-change.

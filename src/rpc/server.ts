@@ -1,6 +1,6 @@
 import type { ChannelModel } from "amqplib";
 import { redactUrl } from "../config.ts";
-import { CertificateRejectedError } from "../errors.ts";
+import { CertificateRejectedError, UsageError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, type BrokerOptions } from "./broker.ts";
 import { abortConnection, connectToNode, openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
@@ -8,7 +8,9 @@ import { ReplyGuard, SideConnectionChecker } from "./reply-guard.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
-import type { QueueKind } from "./queue.ts";
+import { checkAdoptedQueue } from "./adopted-queue.ts";
+import { queueNameProblem, type QueueKind } from "./queue.ts";
+import { classifySessionFailure } from "./session-errors.ts";
 import type { WorkerLog } from "./worker-log.ts";
 import { IGNORE_WORKER_EVENTS, type WorkerObserver, type WorkerState, type WorkerStatus } from "./worker-events.ts";
 import { within } from "../within.ts";
@@ -25,6 +27,9 @@ export interface ServerOptions {
   observer?: WorkerObserver | undefined;
 }
 
+/** Longest wait for a new connection's channel, queue and consumer before trying another node. */
+const SESSION_OPEN_TIMEOUT_MS = 10_000;
+
 /**
  * The Fibonacci worker. The serving itself happens in a ConsumerSession (one per channel);
  * this class keeps one alive across broker restarts and node deaths (a FailoverConnection,
@@ -32,15 +37,13 @@ export interface ServerOptions {
  * new session on the same connection) and shuts it down gracefully. Logs one line per change
  * of state, never one per retry.
  */
-/** Longest wait for a new connection's channel, queue and consumer before trying another node. */
-const SESSION_OPEN_TIMEOUT_MS = 10_000;
-
 export class FibServer {
   private failover: FailoverConnection | undefined;
   private session: ConsumerSession | undefined;
   private readonly ledger = new PoisonLedger();
   private readonly guard = new ReplyGuard(new SideConnectionChecker(() => connectToNode(this.options.broker, this.nodeUrl())));
   private connectedOnce = false;
+  private adoptedQueueChecked = false;
   private outageSince: number | undefined;
   private stopping = false;
   private state: WorkerState = "connecting";
@@ -50,11 +53,14 @@ export class FibServer {
 
   /**
    * Connects and serves. Resolves when the worker has stopped (after `stop()`); rejects when it
-   * cannot start (on the first connection, the broker refused our credentials or permissions,
-   * or its TLS certificate did not verify).
+   * cannot start: the queue name is not one, or on the first connection the broker refused our
+   * credentials or a permission, its TLS certificate did not verify, or the queue is one that
+   * cannot be served (a stream, another connection's exclusive queue).
    */
   async run(): Promise<void> {
     const { log, broker } = this.options;
+    const badName = queueNameProblem(this.options.queue);
+    if (badName !== undefined) throw new UsageError(badName);
     const failover = await openFailoverConnection(broker, {
       setup: (connection: ChannelModel) => this.startSession(connection, "connected"),
     });
@@ -89,7 +95,8 @@ export class FibServer {
    * signal's name) is named in the log line that starts the drain.
    */
   async stop(reason?: string): Promise<void> {
-    if (this.stopping) return this.finished.promise;
+    // Stopping twice waits for the first stop; stopping a worker that could not start is a no-op.
+    if (this.stopping) return this.finished.promise.catch(() => {});
     this.stopping = true;
     this.state = "draining";
     const { log, drainTimeoutMs } = this.options;
@@ -113,6 +120,10 @@ export class FibServer {
   private async startSession(connection: ChannelModel, why: "connected" | "reopened"): Promise<void> {
     const { queue, queueKind, prefetch, maxN, log } = this.options;
     coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
+    if (!this.adoptedQueueChecked) {
+      await checkAdoptedQueue(connection, queue, queueKind, log);
+      this.adoptedQueueChecked = true;
+    }
     const observer = this.options.observer ?? IGNORE_WORKER_EVENTS;
     const memory = { ledger: this.ledger, guard: this.guard };
     const opening = ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, memory, (lost, reason) =>
@@ -165,12 +176,15 @@ export class FibServer {
   }
 
   private onConnectFailed(error: Error): void {
-    const typed = classifyBrokerError(error, this.nodeUrl());
+    const { error: typed, retryable } = classifySessionFailure(error, this.options.queue, this.nodeUrl());
     this.options.log.debug(`attempt failed: ${typed.message}`);
-    if ((typed.kind === "refused" || typed instanceof CertificateRejectedError) && !this.connectedOnce) {
-      // Wrong credentials or an untrusted certificate at start-up are configuration errors, not
-      // an outage to wait out. Once we have served, the same is retried: it may be a broker mid-change.
+    const configuration = !retryable || typed.kind === "refused" || typed instanceof CertificateRejectedError;
+    if (configuration && !this.connectedOnce) {
+      // A refused login or permission, an untrusted certificate, a queue that cannot be served:
+      // at start-up these are configuration errors, not an outage to wait out. Once we have
+      // served, the same is retried: it may be a broker mid-change.
       this.stopping = true;
+      this.state = "stopped";
       void this.failover?.recovering.close();
       this.finished.reject(typed);
       return;

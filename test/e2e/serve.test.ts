@@ -55,6 +55,10 @@ async function queueType(queue: string): Promise<string | undefined> {
   return (await queueKind(queue)).type;
 }
 
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await Bun.spawn(["rabbitmqctl", ...args], { stdout: "ignore", stderr: "ignore" }).exited;
+}
+
 describe("fibrpc serve answers malformed requests with errors and goes on", () => {
   const suite = serveDuringSuite("poison", ["--max-n", "1000"]);
   const { queue } = suite;
@@ -172,6 +176,44 @@ describe("fibrpc serve lifecycle", () => {
     const result = await runFibrpc(["serve", "--queue", uniqueQueue("refused")], { env: { AMQP_URL: url } });
     expect(result.code).toBe(6);
     expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
+  test("a user who may log in but not read the queue: exit 6 at once, naming the permission", async () => {
+    const user = `fibrpc-e2e-noread-${process.pid}`;
+    const queue = uniqueQueue("noread");
+    await rabbitmqctl("add_user", user, "pw");
+    await rabbitmqctl("set_permissions", "-p", "/", user, ".*", ".*", "^$"); // configure, write, read
+    try {
+      await declareQueue(queue, "quorum");
+      const result = await runFibrpc(["serve", "--queue", queue], { env: { AMQP_URL: BROKER_URL.replace(/\/\/[^@]*@/, `//${user}:pw@`) } });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toContain(`lacks read permission on queue '${queue}'`);
+      expect(result.stderr).not.toContain("wrong user or password");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    } finally {
+      await rabbitmqctl("delete_user", user);
+      await deleteQueue(queue);
+    }
+  }, 30_000);
+
+  test("a queue name over 255 bytes: exit 2 at once, not a retry loop", async () => {
+    const result = await runFibrpc(["serve", "--queue", "q".repeat(256)], { timeoutMs: 10_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("256 bytes");
+  });
+
+  test("a stream queue: exit 2 at once, saying why", async () => {
+    const queue = uniqueQueue("stream");
+    const connection = await amqp.connect(BROKER_URL);
+    try {
+      await (await connection.createChannel()).assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } });
+      const result = await runFibrpc(["serve", "--queue", queue], { timeoutMs: 10_000 });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("is a stream");
+    } finally {
+      await connection.close();
+      await deleteQueue(queue);
+    }
   });
 
   test("bad flags are usage errors (exit 2)", async () => {

@@ -1,8 +1,11 @@
 import "../support/preflight.ts";
-import { describe, expect, test } from "bun:test";
-import { deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { BrokerRefusedError, UsageError } from "../../src/errors.ts";
+import { isStreamQueue } from "../../src/rpc/queue.ts";
+import { UnservableQueueError } from "../../src/rpc/session-errors.ts";
+import { BROKER_URL, declareQueue, deleteQueue, eventually, queueState, uniqueQueue, withChannel } from "../support/broker.ts";
 import { deadNodeReplyTo } from "../support/direct-reply-to.ts";
-import { startWorker } from "../support/in-process-worker.ts";
+import { launchWorker, startWorker } from "../support/in-process-worker.ts";
 import { RawCaller } from "../support/raw-caller.ts";
 
 describe("FibServer answers and drops, as its observer sees it", () => {
@@ -71,4 +74,127 @@ describe("replies that would cost the connection (callers on a broker node that 
       await deleteQueue(queue);
     }
   }, 30_000);
+});
+
+/** Runs rabbitmqctl on the shared broker (users and permissions of a test's own). */
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  const proc = Bun.spawn(["rabbitmqctl", ...args], { stdout: "ignore", stderr: "ignore" });
+  await proc.exited;
+}
+
+describe("what stops serve at start-up, as typed errors", () => {
+  const user = `fibrpc-int-${process.pid}`;
+  const url = BROKER_URL.replace(/\/\/[^@]*@/, `//${user}:pw-${process.pid}@`);
+
+  beforeAll(async () => {
+    await rabbitmqctl("add_user", user, `pw-${process.pid}`);
+  }, 30_000);
+  afterAll(async () => {
+    await rabbitmqctl("delete_user", user);
+  }, 30_000);
+
+  // rabbitmqctl set_permissions takes configure, write, read: each case withholds one.
+  for (const [missing, permissions, queueExists] of [
+    ["configure", ["^$", ".*", ".*"], false],
+    ["read", [".*", ".*", "^$"], true],
+    ["write", [".*", "^$", ".*"], true],
+  ] as const) {
+    test(`a user without ${missing} permission: refused, naming ${missing}, not the login`, async () => {
+      const queue = uniqueQueue(`int-perm-${missing}`);
+      if (queueExists) await declareQueue(queue, "quorum");
+      await rabbitmqctl("set_permissions", "-p", "/", user, ...permissions);
+      const worker = launchWorker(queue, { broker: { urls: [url] } });
+      try {
+        const failure = await worker.running.then(() => undefined, (error: unknown) => error);
+        expect(failure).toBeInstanceOf(BrokerRefusedError);
+        expect((failure as BrokerRefusedError).code).toBe("REFUSED");
+        expect((failure as Error).message).toContain(`lacks ${missing} permission on queue '${queue}'`);
+        expect((failure as Error).message).not.toMatch(/password|login: wrong/);
+      } finally {
+        await worker.stop();
+        await deleteQueue(queue);
+      }
+    }, 30_000);
+  }
+
+  test("a queue name over 255 bytes is a usage error at once, with no retry", async () => {
+    const worker = launchWorker("q".repeat(300));
+    const failure = await worker.running.then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(UsageError);
+    expect((failure as UsageError).message).toContain("300 bytes");
+  });
+
+  test("a stream is refused: each worker would answer every request, and none would ever leave it", async () => {
+    const queue = uniqueQueue("int-stream");
+    await withChannel((channel) => channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } }));
+    const worker = launchWorker(queue);
+    try {
+      const failure = await worker.running.then(() => undefined, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(UnservableQueueError);
+      expect((failure as UsageError).code).toBe("USAGE");
+      expect((failure as Error).message).toContain("is a stream");
+    } finally {
+      await worker.stop();
+      await deleteQueue(queue);
+    }
+  });
+});
+
+describe("isStreamQueue, for serve, call and health alike", () => {
+  test("true for a stream, false for classic and quorum queues, undefined for a missing one; creates nothing", async () => {
+    const queues = { stream: uniqueQueue("int-is-stream"), quorum: uniqueQueue("int-is-quorum"), classic: uniqueQueue("int-is-classic") };
+    const missing = uniqueQueue("int-is-missing");
+    try {
+      await withChannel(async (channel) => {
+        await channel.assertQueue(queues.stream, { durable: true, arguments: { "x-queue-type": "stream", "x-max-age": "1D" } });
+        await channel.assertQueue(queues.quorum, { durable: true, arguments: { "x-queue-type": "quorum", "x-max-length": 5 } });
+        await channel.assertQueue(queues.classic, { durable: false, arguments: { "x-message-ttl": 1000 } });
+      });
+      const answers = await withChannel(async (_channel, connection) => ({
+        stream: await isStreamQueue(connection, queues.stream),
+        quorum: await isStreamQueue(connection, queues.quorum),
+        classic: await isStreamQueue(connection, queues.classic),
+        missing: await isStreamQueue(connection, missing),
+      }));
+      expect(answers).toEqual({ stream: true, quorum: false, classic: false, missing: undefined });
+      expect(await queueState(missing)).toBeNull();
+    } finally {
+      for (const queue of Object.values(queues)) await deleteQueue(queue);
+    }
+  });
+});
+
+describe("limits of an adopted queue", () => {
+  test("are logged once at start-up when they can drop or refuse requests, and serving goes on", async () => {
+    const queue = uniqueQueue("int-limits");
+    await withChannel((channel) =>
+      channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum", "x-max-length": 1000, "x-overflow": "reject-publish", "x-delivery-limit": 5 } }),
+    );
+    const worker = await startWorker(queue, { queueKind: "classic" });
+    const caller = await RawCaller.open();
+    try {
+      const warnings = worker.log.matching(/has limits that can drop or refuse requests/);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.level).toBe("warn");
+      expect(warnings[0]?.message).toContain("at most 1000 requests (x-max-length; new requests are refused when it is full, x-overflow reject-publish)");
+      expect(warnings[0]?.message).toContain("more than 5 times is dropped (x-delivery-limit)");
+      await caller.send(queue, "10", { correlationId: "after-probe" });
+      expect(await eventually(() => caller.reply("after-probe")?.content.toString() === "55")).toBe(true);
+    } finally {
+      await caller.close();
+      await worker.stop();
+      await deleteQueue(queue);
+    }
+  });
+
+  test("a queue without limits, or one serve declared, gets no such line", async () => {
+    const queue = uniqueQueue("int-nolimits");
+    const worker = await startWorker(queue);
+    try {
+      expect(worker.log.matching(/has limits/)).toHaveLength(0);
+    } finally {
+      await worker.stop();
+      await deleteQueue(queue);
+    }
+  });
 });

@@ -20,12 +20,22 @@ export interface QueueShape {
 
 type DeclareResult = { ok: true } | { ok: false; code: number | undefined; message: string };
 
+/**
+ * The options of one probe declare. A transient queue is only ever probed with the undeclarable
+ * argument: a probe must not be able to create a queue that is neither durable nor exclusive
+ * (RabbitMQ 4.3 refuses to, and such a queue loses its requests with its node).
+ */
+export function probeDeclaration(shape: QueueShape, guarded: boolean): Options.AssertQueue {
+  const args = guarded || !shape.durable ? { ...shape.arguments, ...UNDECLARABLE } : shape.arguments;
+  return { durable: shape.durable, autoDelete: shape.autoDelete, exclusive: false, arguments: args };
+}
+
 /** One non-passive declare on a channel of its own (a refusal closes it). */
-async function declareOnScratchChannel(connection: ChannelModel, queue: string, options: Options.AssertQueue): Promise<DeclareResult> {
+async function declareOnScratchChannel(connection: ChannelModel, queue: string, shape: QueueShape, guarded: boolean): Promise<DeclareResult> {
   const channel = await connection.createChannel();
   channel.on("error", () => {}); // the refusal is read from the rejection below
   try {
-    await channel.assertQueue(queue, options);
+    await channel.assertQueue(queue, probeDeclaration(shape, guarded));
     void channel.close().catch(() => {});
     return { ok: true };
   } catch (error) {
@@ -40,10 +50,7 @@ async function declareOnScratchChannel(connection: ChannelModel, queue: string, 
  * may not configure the queue, or it does not exist). The probe can create nothing.
  */
 export async function probeIsStream(connection: ChannelModel, queue: string): Promise<boolean | undefined> {
-  const result = await declareOnScratchChannel(connection, queue, {
-    durable: true,
-    arguments: { "x-queue-type": "quorum", ...UNDECLARABLE },
-  });
+  const result = await declareOnScratchChannel(connection, queue, { durable: true, autoDelete: false, arguments: { "x-queue-type": "quorum" } }, true);
   if (result.ok || result.code !== 406 || !/inequivalent arg/.test(result.message)) return undefined;
   return reportedQueueType(result.message) === "stream";
 }
@@ -53,15 +60,15 @@ export async function probeIsStream(connection: ChannelModel, queue: string): Pr
  * names one difference, which the next declare adopts, until the broker finds the declare
  * equivalent. The first rounds carry an undeclarable argument, so nothing can be created; the
  * last rounds cannot, and a queue deleted in those milliseconds would be declared again with
- * what was learned of it. Undefined when the broker answers anything else (no configure
- * permission: 403; the queue gone), or with a value that cannot be sent back as it was.
+ * what was learned of it (a transient queue is not probed that far). Undefined when the broker
+ * answers anything else (no configure permission: 403; the queue gone), or with a value that
+ * cannot be sent back as it was.
  */
 export async function probeQueueShape(connection: ChannelModel, queue: string, start: QueueShape): Promise<QueueShape | undefined> {
   const shape: QueueShape = { durable: start.durable, autoDelete: start.autoDelete, arguments: { ...start.arguments } };
   let guarded = true;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const args = guarded ? { ...shape.arguments, ...UNDECLARABLE } : shape.arguments;
-    const result = await declareOnScratchChannel(connection, queue, { durable: shape.durable, autoDelete: shape.autoDelete, arguments: args });
+    const result = await declareOnScratchChannel(connection, queue, shape, guarded);
     if (result.ok) return shape;
     const difference = result.code === 406 ? parseInequivalentArgument(result.message) : undefined;
     if (difference === undefined) return undefined;
@@ -72,9 +79,15 @@ export async function probeQueueShape(connection: ChannelModel, queue: string, s
       else shape.autoDelete = current;
       continue;
     }
-    if (guarded && name in UNDECLARABLE) guarded = false; // every other difference found so far
+    const markerReported = guarded && name in UNDECLARABLE;
     if (current === undefined) delete shape.arguments[name];
     else shape.arguments[name] = current;
+    if (markerReported) {
+      // Every difference the broker compares before this one is known. A transient queue is
+      // left at that: the rounds after this one could create it if it were deleted meanwhile.
+      if (!shape.durable) return shape;
+      guarded = false;
+    }
   }
   return undefined;
 }

@@ -7,4 +7,6 @@ export interface WorkerLog {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   debug(message: string, fields?: LogFields): void;
+  /** False when debug lines are not shown, so a line per request is not even built; undefined: shown. */
+  readonly debugEnabled?: boolean;
 }

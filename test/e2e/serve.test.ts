@@ -170,6 +170,36 @@ describe("fibrpc serve lifecycle", () => {
     expect(serve.log).toMatch(/guest:\*\*\*@/);
   });
 
+  test("--log-format json: each request's line at debug level carries its trace_id and span_id", async () => {
+    const queue = uniqueQueue("json-trace");
+    const serve = await ServeProcess.start(["--queue", queue, "--log-format", "json", "--log-level", "debug"]);
+    try {
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      const connection = await amqp.connect(BROKER_URL);
+      try {
+        const channel = await connection.createChannel();
+        const reply = new Promise<ConsumeMessage>((resolve) => {
+          void channel.consume("amq.rabbitmq.reply-to", (message) => message && resolve(message), { noAck: true });
+        });
+        channel.sendToQueue(queue, Buffer.from("12"), { replyTo: "amq.rabbitmq.reply-to", correlationId: "json-1", headers: { traceparent } });
+        const echoed = String((await reply).properties.headers?.traceparent);
+        expect(echoed).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+        expect(await serve.waitForLog(/json-1/)).toBe(true);
+        const line = serve.log
+          .trim()
+          .split("\n")
+          .map((text) => JSON.parse(text))
+          .find((entry) => String(entry.msg).includes("(correlation id json-1)"));
+        expect(line).toMatchObject({ level: "debug", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: echoed.split("-")[2], "messaging.message.conversation_id": "json-1" });
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await serve.stop();
+      await deleteQueue(queue);
+    }
+  });
+
   test("a refused login ends serve with exit 6, password hidden", async () => {
     const secret = `pw-${crypto.randomUUID()}`;
     const url = BROKER_URL.replace(/\/\/([^:]+):[^@]*@/, `//$1:${secret}@`);

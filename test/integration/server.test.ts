@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BrokerRefusedError, UsageError } from "../../src/errors.ts";
 import { isStreamQueue } from "../../src/rpc/queue.ts";
 import { UnservableQueueError } from "../../src/rpc/session-errors.ts";
+import { parseTraceparent } from "../../src/trace.ts";
 import { BROKER_URL, declareQueue, deleteQueue, eventually, queueState, uniqueQueue, withChannel } from "../support/broker.ts";
 import { deadNodeReplyTo } from "../support/direct-reply-to.ts";
 import { launchWorker, startWorker } from "../support/in-process-worker.ts";
@@ -193,6 +194,51 @@ describe("limits of an adopted queue", () => {
     try {
       expect(worker.log.matching(/has limits/)).toHaveLength(0);
     } finally {
+      await worker.stop();
+      await deleteQueue(queue);
+    }
+  });
+});
+
+describe("W3C trace context across the queue", () => {
+  const PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+  test("the reply carries the caller's trace with the worker's own span, and tracestate; the log lines carry both ids", async () => {
+    const queue = uniqueQueue("int-trace");
+    const worker = await startWorker(queue, { maxN: 100 });
+    const caller = await RawCaller.open();
+    try {
+      await caller.sendAll(queue, [
+        { body: "10", properties: { correlationId: "traced", headers: { traceparent: PARENT, tracestate: "rojo=00f067aa0ba902b7" } } },
+        { body: "101", properties: { correlationId: "traced-error", headers: { traceparent: PARENT } } },
+        { body: "10", properties: { correlationId: "malformed", headers: { traceparent: "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", tracestate: "rojo=1" } } },
+        { body: "10", properties: { correlationId: "untraced" } },
+      ]);
+      expect(await eventually(() => ["traced", "traced-error", "malformed", "untraced"].every((id) => caller.reply(id) !== undefined))).toBe(true);
+      const headersOf = (id: string) => caller.reply(id)?.properties.headers ?? {};
+      const traced = parseTraceparent(headersOf("traced").traceparent);
+      expect(traced?.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+      expect(traced?.spanId).not.toBe("b7ad6b7169203331");
+      expect(traced?.flags).toBe(1);
+      expect(headersOf("traced").tracestate).toBe("rojo=00f067aa0ba902b7");
+      expect(parseTraceparent(headersOf("traced-error").traceparent)?.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+      expect(headersOf("traced-error")["x-error-code"]).toBe("OUT_OF_RANGE");
+      // A malformed traceparent is no error: the request is answered in a trace of its own, its tracestate not passed on.
+      expect(caller.reply("malformed")?.content.toString()).toBe("55");
+      expect(parseTraceparent(headersOf("malformed").traceparent)?.traceId).not.toBe("0af7651916cd43dd8448eb211c80319c");
+      expect(headersOf("malformed").tracestate).toBeUndefined();
+      expect(parseTraceparent(headersOf("untraced").traceparent)).toBeDefined();
+
+      const line = worker.log.entries.find((entry) => entry.message.includes("(correlation id traced)"));
+      expect(line?.level).toBe("debug");
+      expect(line?.fields).toMatchObject({
+        trace_id: "0af7651916cd43dd8448eb211c80319c",
+        span_id: traced?.spanId,
+        span_name: `process ${queue}`,
+        "messaging.message.conversation_id": "traced",
+      });
+    } finally {
+      await caller.close();
       await worker.stop();
       await deleteQueue(queue);
     }

@@ -8,12 +8,12 @@ const CHECK_TIMEOUT_MS = 2000;
 
 /**
  * Keeps replies that would cost the worker its connection from being published. A reply to
- * a direct reply-to address whose broker node is not running makes RabbitMQ 3.10 close the
- * publishing connection (541 INTERNAL_ERROR), and the unacked request comes back to do it
- * again: a reconnect storm. After one such loss the nodes of the replies that were in flight
- * are suspects; a reply to a suspect is first checked by a passive declare of its address on
- * a side connection that may die in its place (declare-ok: the caller listens; 404: the caller
- * is gone; the side connection closed: the node is down).
+ * a direct reply-to address whose broker node is not running, or that does not decode, makes
+ * RabbitMQ 3.10 close the publishing connection (541 INTERNAL_ERROR), and the unacked request
+ * comes back to do it again: a reconnect storm. A reply to a node not yet seen, or suspected
+ * since a loss, is first checked by a passive declare of its address on a side connection
+ * that may die in its place (declare-ok: the caller listens; 404: the caller is gone; the side
+ * connection closed: the node is down). See ReplyNodeHealth for the bookkeeping.
  */
 export class ReplyGuard {
   private readonly health: ReplyNodeHealth;
@@ -48,18 +48,31 @@ export interface AddressChecker {
   close(): Promise<void>;
 }
 
-/** Checks reply addresses on a connection of its own, opened when first needed and again after it died. */
+/**
+ * Checks reply addresses on a connection of its own, opened when first needed and again after
+ * it died, and closed when it has had nothing to check for a while (checks are rare: once per
+ * caller node, and after a loss).
+ */
 export class SideConnectionChecker implements AddressChecker {
   private connection: Promise<ChannelModel> | undefined;
   private closedBy: Error | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly open: () => Promise<ChannelModel>) {}
+  constructor(
+    private readonly open: () => Promise<ChannelModel>,
+    private readonly idleCloseMs = 10_000,
+  ) {}
 
   async check(replyTo: string): Promise<AddressCheck> {
-    return (await within(this.checkOnce(replyTo), CHECK_TIMEOUT_MS)) ?? "unknown";
+    clearTimeout(this.idleTimer);
+    const found = (await within(this.checkOnce(replyTo), CHECK_TIMEOUT_MS)) ?? "unknown";
+    this.idleTimer = setTimeout(() => void this.close(), this.idleCloseMs);
+    this.idleTimer.unref?.();
+    return found;
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const connection = this.connection;
     this.connection = undefined;
     await connection?.then((open) => open.close()).catch(() => {});

@@ -93,8 +93,9 @@ export class RequestHandler {
 
   /** Not computed: its reply could not reach the caller, and publishing it would cost the connection. */
   private dropUndeliverable(current: InFlight, replyTo: string): undefined {
-    const node = ReplyNodeHealth.nodeOf(replyTo) ?? "unknown";
-    this.logDrop(current, `the caller cannot be reached (its broker node ${node} is down, or it left); acked without an answer`, "warn");
+    const node = ReplyNodeHealth.nodeOf(replyTo);
+    const where = node === undefined ? "its reply address names no running broker node" : `its broker node ${node} is down`;
+    this.logDrop(current, `the caller cannot be reached (${where}, or it left); acked without an answer`, "warn");
     this.settleUnanswered(current, "dropped");
     return undefined;
   }

@@ -46,9 +46,11 @@ describe("replies that would cost the connection (callers on a broker node that 
     const doomed = await RawCaller.open();
     try {
       const deadCaller = deadNodeReplyTo();
+      // A caller on a node that is down, and made-up addresses (which RabbitMQ treats the same way).
+      const unreachable = [deadCaller, "amq.rabbitmq.reply-to.nonsense.abc", `amq.rabbitmq.reply-to.${"A".repeat(40)}.key`];
       const requests = Array.from({ length: 60 }, (_, index) =>
         index % 3 === 0
-          ? { body: "20", properties: { correlationId: `dead-${index}`, replyTo: deadCaller } }
+          ? { body: "20", properties: { correlationId: `dead-${index}`, replyTo: unreachable[(index / 3) % unreachable.length] ?? deadCaller } }
           : { body: "20", properties: { correlationId: `live-${index}` } },
       );
       await caller.sendAll(queue, requests);

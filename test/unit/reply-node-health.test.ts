@@ -27,36 +27,42 @@ describe("ReplyNodeHealth", () => {
   const alsoOnA = deadNodeReplyTo("1111111");
   const onB = deadNodeReplyTo("2222222");
 
-  test("replies are sent without a check until a connection died over them", () => {
+  test("a reply to a named queue is always sent (an unknown queue only makes it unroutable)", () => {
     const health = new ReplyNodeHealth(1000);
-    expect(health.verdict(onA, 0)).toBe("send");
-    expect(health.verdict("a-named-queue", 0)).toBe("send");
+    health.suspect(["rpc_replies"]);
+    expect(health.verdict("rpc_replies", 0)).toBe("send");
   });
 
-  test("after a loss, every node then in flight is checked once; a node found alive is trusted again", () => {
+  test("a caller's node not seen yet is checked once, then trusted for every caller on it", () => {
     const health = new ReplyNodeHealth(1000);
-    health.suspect([onA, onB, "a-named-queue"]);
     expect(health.verdict(onA, 0)).toBe("check");
-    expect(health.verdict(alsoOnA, 0)).toBe("check"); // by node, not by address
-    expect(health.verdict(onB, 0)).toBe("check");
-    expect(health.verdict("a-named-queue", 0)).toBe("send");
-    expect(health.record(onB, "alive", 0)).toBe(true);
+    expect(health.record(onA, "alive", 0)).toBe(true);
+    expect(health.verdict(alsoOnA, 1)).toBe("send"); // by node, not by address
+    expect(health.verdict(onB, 1)).toBe("check");
+  });
+
+  test("after a loss, the trusted nodes then in flight are checked again; one found alive is trusted again", () => {
+    const health = new ReplyNodeHealth(1000);
+    health.record(onA, "alive", 0);
+    health.record(onB, "alive", 0);
+    health.suspect([onA, "a-named-queue"]);
+    expect(health.verdict(alsoOnA, 1)).toBe("check");
     expect(health.verdict(onB, 1)).toBe("send");
+    expect(health.record(alsoOnA, "alive", 2)).toBe(true);
+    expect(health.verdict(onA, 3)).toBe("send");
   });
 
   test("a caller gone from a live node: its request is dropped, its node is trusted", () => {
     const health = new ReplyNodeHealth(1000);
-    health.suspect([onA]);
     expect(health.record(onA, "gone", 0)).toBe(false);
     expect(health.verdict(alsoOnA, 1)).toBe("send");
   });
 
   test("a node found down: its replies are dropped without a check, then checked again after the interval", () => {
     const health = new ReplyNodeHealth(1000);
-    health.suspect([onA]);
     expect(health.record(onA, "node-down", 5000)).toBe(false);
     expect(health.verdict(alsoOnA, 5999)).toBe("drop");
-    expect(health.verdict(onB, 5999)).toBe("send");
+    expect(health.verdict(onB, 5999)).toBe("check");
     expect(health.verdict(alsoOnA, 6000)).toBe("check");
     expect(health.record(alsoOnA, "gone", 6000)).toBe(false); // the node is back; that old caller is not
     expect(health.verdict(onA, 6001)).toBe("send");
@@ -64,7 +70,6 @@ describe("ReplyNodeHealth", () => {
 
   test("a check that failed counts as down until the next one, so a broken check cannot hammer the broker", () => {
     const health = new ReplyNodeHealth(1000);
-    health.suspect([onA]);
     expect(health.record(onA, "unknown", 0)).toBe(false);
     expect(health.verdict(onA, 500)).toBe("drop");
     expect(health.verdict(onA, 1000)).toBe("check");
@@ -72,9 +77,17 @@ describe("ReplyNodeHealth", () => {
 
   test("a suspicion does not clear a node already known down", () => {
     const health = new ReplyNodeHealth(1000);
-    health.suspect([onA]);
     health.record(onA, "node-down", 0);
     health.suspect([onA]);
     expect(health.verdict(onA, 10)).toBe("drop");
+  });
+
+  test("an address that does not decode (made up, or a format not known here) is checked, and tracked by itself", () => {
+    const health = new ReplyNodeHealth(1000);
+    const garbled = "amq.rabbitmq.reply-to.nonsense.abc";
+    expect(health.verdict(garbled, 0)).toBe("check");
+    expect(health.record(garbled, "node-down", 0)).toBe(false);
+    expect(health.verdict(garbled, 10)).toBe("drop");
+    expect(health.verdict("amq.rabbitmq.reply-to.other.abc", 10)).toBe("check");
   });
 });

@@ -4,7 +4,7 @@ import { formatNSpec, parseNSpec, pickN } from "../bench/n-spec.ts";
 import { CLEAR_LINE, formatProgress, redrawLine } from "../bench/progress.ts";
 import { formatErrors, formatSummary, summarize, type BenchSummary } from "../bench/summary.ts";
 import { BenchTally, ExpectedAnswers } from "../bench/tally.ts";
-import { LoadGenerator, type LoadGoal } from "../rpc/load-generator.ts";
+import { LoadGenerator, type LoadGoal } from "../bench/load-generator.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
 import { flag, option, readFlag, readOption } from "../cli/options.ts";
 import { interruption, rejectOnInterrupt } from "../cli/signals.ts";
@@ -81,7 +81,7 @@ export default defineCommand({
     });
     await Bun.write(Bun.stdout, json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     if (interruption.aborted) throw new InterruptedError(interruption.reason === "SIGINT" ? "SIGINT" : "SIGTERM");
-    if (generator.connectionLost) throw generator.connectionLost;
+    if (generator.failure) throw generator.failure;
     if (summary.failed > 0) throw failuresError(summary);
   },
 });

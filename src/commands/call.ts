@@ -1,17 +1,30 @@
 import { defineCommand, type ArgsDef } from "citty";
-import { FibrpcError, UsageError } from "../errors.ts";
-import { parseN } from "../protocol.ts";
-import { RpcClient, type CallOptions, type CallOutcome } from "../rpc/client.ts";
-import { parseDurationFlag } from "../cli/flags.ts";
+import { FibrpcError, InterruptedError, UsageError } from "../errors.ts";
+import { jsonLine, plainLine, type Answer } from "../call/format.ts";
+import { parseCallN } from "../call/parse-n.ts";
+import { streamCalls } from "../call/stream.ts";
+import { callMany, type CallOutcome } from "../rpc/calls.ts";
+import { RequestEngine } from "../rpc/request-engine.ts";
+import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
 import { flag, option, readFlag, readOption } from "../cli/options.ts";
-import { rejectOnInterrupt } from "../cli/signals.ts";
+import { interruption, rejectOnInterrupt } from "../cli/signals.ts";
 import { brokerArgs, brokerOptionsFrom, positionals, queueFrom } from "./_shared.ts";
 
+/** With `call -`: lines between read and written. Chosen by measurement (docs/benchmark.md). */
+const DEFAULT_WINDOW = 64;
+const MAX_WINDOW = 10_000;
+
 const callArgs = {
-  n: { type: "positional", description: "One or more non-negative integers", required: true, valueHint: "n..." },
+  n: { type: "positional", description: "One or more non-negative integers, or - to read them from stdin, one per line", required: true, valueHint: "n...|-" },
   ...brokerArgs,
   timeout: option({ description: "Give up after this long: 2, 0.5, 500ms, 1m", env: "FIBRPC_TIMEOUT", fallback: "10s", valueHint: "duration" }),
   json: flag({ description: "One JSON object per n on stdout, errors included", env: "FIBRPC_JSON" }),
+  window: option({
+    description: "With -: requests in flight at most (each line's answer is written in input order as soon as it can be)",
+    env: "FIBRPC_CALL_WINDOW",
+    fallback: String(DEFAULT_WINDOW),
+    valueHint: "count",
+  }),
   "wait-for-server": flag({
     description: "Wait up to --timeout for a worker to appear instead of failing at once with exit 3",
     env: "FIBRPC_WAIT_FOR_SERVER",
@@ -24,70 +37,69 @@ const callArgs = {
   }),
 } as const satisfies ArgsDef;
 
-const MAX_CONNECT_MS = 5000;
-
 export default defineCommand({
-  meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order" },
+  meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order (or per stdin line with -)" },
   args: callArgs,
   async run({ args }) {
-    const ns = positionals(args).map(parseArgumentN);
-    if (ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30'");
-    const startedAtMs = Date.now();
+    const given = positionals(args);
+    const streaming = given.length === 1 && given[0] === "-";
+    const ns = streaming ? [] : given.map(parseCallN);
+    if (!streaming && ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30', or - to read them from stdin");
     const timeoutMs = parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout));
-    const options: CallOptions = {
-      queue: queueFrom(args),
-      timeoutMs,
-      startedAtMs,
-      waitForServer: readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]),
-      replyQueue: readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct",
-    };
+    const window = parseIntegerFlag("window", readOption("window", args.window, callArgs.window), { min: 1, max: MAX_WINDOW });
+    // Connecting counts against --timeout: a one-shot call is bounded by it as a whole.
+    const deadlineMs = Date.now() + timeoutMs;
+    const waitForServer = readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]);
+    const replyQueue = readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct";
     const json = readFlag("json", args.json, callArgs.json);
-    // Connecting counts against --timeout, and never takes more than 5 s: a dead host is reported, not waited on.
-    const broker = { ...brokerOptionsFrom(args), connectTimeoutMs: Math.min(timeoutMs, MAX_CONNECT_MS) };
-    const client = await Promise.race([RpcClient.connect(broker), rejectOnInterrupt()]);
+    const engine = await Promise.race([
+      RequestEngine.open(
+        { broker: brokerOptionsFrom(args), queue: queueFrom(args), replyQueue, timeoutMs },
+        { deadlineMs, serverCheck: waitForServer ? "wait" : "fail-fast", watchServer: true },
+      ),
+      rejectOnInterrupt(),
+    ]);
+    if (streaming) {
+      try {
+        const { firstFailure } = await streamCalls({ engine, input: Bun.stdin.stream(), write: writeStdout, window, json, timeoutMs, stop: interruption });
+        if (interruption.aborted) throw new InterruptedError(interruption.reason === "SIGINT" ? "SIGINT" : "SIGTERM");
+        if (firstFailure) throw describeFailure(firstFailure, 0);
+      } finally {
+        await engine.close();
+      }
+      return;
+    }
     let outcomes: CallOutcome[];
     try {
-      outcomes = await Promise.race([client.callMany(ns, options), rejectOnInterrupt()]);
+      outcomes = await Promise.race([callMany(engine, ns, deadlineMs), rejectOnInterrupt()]);
     } finally {
-      await client.close();
+      await engine.close();
     }
-    await Bun.write(Bun.stdout, json ? formatJson(outcomes) : formatPlain(outcomes));
-    const firstFailure = outcomes.find((outcome) => !outcome.ok);
-    if (firstFailure && !firstFailure.ok) throw describeFailure(firstFailure, outcomes);
+    await writeStdout(json ? outcomes.map((outcome) => jsonLine(outcome)).join("") : formatPlain(outcomes));
+    const failures = outcomes.filter((outcome) => !outcome.ok);
+    const [firstFailure] = failures;
+    if (firstFailure) throw describeFailure(firstFailure, failures.length - 1);
   },
 });
 
-function parseArgumentN(text: string): number {
-  const parsed = parseN(text, Number.MAX_SAFE_INTEGER);
-  if (parsed.ok) return parsed.n;
-  throw new UsageError(`invalid n '${text}': ${parsed.error.code === "OUT_OF_RANGE" ? "too large" : "expected a non-negative decimal integer"}`);
+async function writeStdout(text: string): Promise<void> {
+  await Bun.write(Bun.stdout, text);
 }
 
 /** Plain output stops at the first failure, so line i of stdout is always the answer for argument i. */
 function formatPlain(outcomes: readonly CallOutcome[]): string {
-  const lines: string[] = [];
+  let text = "";
   for (const outcome of outcomes) {
     if (!outcome.ok) break;
-    lines.push(outcome.value);
+    text += plainLine(outcome);
   }
-  return lines.map((line) => `${line}\n`).join("");
+  return text;
 }
 
-function formatJson(outcomes: readonly CallOutcome[]): string {
-  return outcomes
-    .map((outcome) =>
-      JSON.stringify(
-        outcome.ok
-          ? { n: outcome.n, ok: true, value: outcome.value }
-          : { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: outcome.error.code, message: outcome.error.message } },
-      ),
-    )
-    .map((line) => `${line}\n`)
-    .join("");
-}
-
-function describeFailure(failure: CallOutcome & { ok: false }, outcomes: readonly CallOutcome[]): FibrpcError {
-  const others = outcomes.filter((outcome) => !outcome.ok).length - 1;
+/** The one line on stderr for the first failure (in input order), whose kind decides the exit code. */
+function describeFailure(failure: Answer & { ok: false }, others: number): FibrpcError {
   const more = others > 0 ? ` (and ${others} more failed)` : "";
-  return new FibrpcError(failure.error.kind, `n=${failure.n}: ${failure.error.message}${more}`, { cause: failure.error, code: failure.error.code });
+  // A usage error of `call -` already says which line; any other failure names its line and n.
+  const where = failure.error.kind === "usage" ? "" : failure.line === undefined ? `n=${failure.n}: ` : `line ${failure.line} (n=${failure.n}): `;
+  return new FibrpcError(failure.error.kind, `${where}${failure.error.message}${more}`, { cause: failure.error, code: failure.error.code });
 }

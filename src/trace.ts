@@ -107,11 +107,19 @@ function headerText(header: unknown): string | undefined {
   return undefined;
 }
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 /** A random id of `bytes` bytes in lowercase hex, never all zero (the spec forbids it). */
 function randomId(bytes: number, random: RandomBytes): string {
   for (;;) {
-    const id = Buffer.from(random(bytes)).toString("hex");
-    if (/[^0]/.test(id)) return id;
+    const drawn = random(bytes);
+    let id = "";
+    let any = 0;
+    for (const byte of drawn) {
+      id += HEX[byte];
+      any |= byte;
+    }
+    if (any !== 0) return id;
   }
 }
 
@@ -124,7 +132,7 @@ function cryptoRandomBytes(count: number): Uint8Array {
     crypto.getRandomValues(pool);
     poolOffset = 0;
   }
-  const bytes = pool.slice(poolOffset, poolOffset + count);
+  const bytes = pool.subarray(poolOffset, poolOffset + count);
   poolOffset += count;
   return bytes;
 }

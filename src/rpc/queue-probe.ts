@@ -60,7 +60,9 @@ export async function probeIsStream(connection: ChannelModel, queue: string): Pr
  * names one difference, which the next declare adopts, until the broker finds the declare
  * equivalent. The first rounds carry an undeclarable argument, so nothing can be created; the
  * last rounds cannot, and a queue deleted in those milliseconds would be declared again with
- * what was learned of it (a transient queue is not probed that far). Undefined when the broker
+ * what was learned of it (a transient queue is not probed that far: for one, what the broker
+ * compares after x-single-active-consumer, the queue type among it, may be missing or wrong,
+ * the limits learned so far are right). Undefined when the broker
  * answers anything else (no configure permission: 403; the queue gone), or with a value that
  * cannot be sent back as it was.
  */

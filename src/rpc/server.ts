@@ -45,6 +45,8 @@ export class FibServer {
   private connectedOnce = false;
   private adoptedQueueChecked = false;
   private outageSince: number | undefined;
+  /** Why the attempts of this outage failed, each said once (a refused permission is not a node down). */
+  private readonly outageReasons = new Set<string>();
   private stopping = false;
   private state: WorkerState = "connecting";
   private readonly finished = Promise.withResolvers<void>();
@@ -158,6 +160,7 @@ export class FibServer {
     }
     this.connectedOnce = true;
     this.outageSince = undefined;
+    this.outageReasons.clear();
   }
 
   /** The channel died or the queue vanished, the connection lives: a new session on the same connection. */
@@ -169,7 +172,8 @@ export class FibServer {
     this.options.log.warn(`${reason}; opening a new channel`);
     setImmediate(() => {
       this.startSession(connection, "reopened").catch((error: unknown) => {
-        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.nodeUrl()).message}); reconnecting`);
+        const { error: typed } = classifySessionFailure(error, this.options.queue, this.nodeUrl());
+        this.options.log.warn(`could not open a new channel (${typed.message}); reconnecting`);
         void connection.close().catch(() => {});
       });
     });
@@ -189,8 +193,10 @@ export class FibServer {
       this.finished.reject(typed);
       return;
     }
-    if (this.outageSince !== undefined) return; // already said so; the next line is "reconnected"
-    this.outageSince = Date.now();
+    // One line per distinct reason, not per retry; the next line after them is "reconnected".
+    if (this.outageReasons.has(typed.code) || (this.outageSince !== undefined && retryable)) return;
+    this.outageReasons.add(typed.code);
+    this.outageSince ??= Date.now();
     this.state = "reconnecting";
     this.options.log.warn(`${typed.message}; retrying with backoff${this.elsewhere()}`);
   }

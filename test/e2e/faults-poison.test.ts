@@ -71,12 +71,12 @@ describe("poison and malformed requests (worker logs in as a user with a unique 
     await rabbitmqctl("add_user", USER, SECRET);
     await rabbitmqctl("set_permissions", "-p", "/", USER, ".*", ".*", ".*");
     serve = await ServeProcess.start(["--queue", queue, "--max-n", "5000", "--prefetch", "8", "--log-level", "debug"], { AMQP_URL: SECRET_URL });
-  });
+  }, 30_000);
   afterAll(async () => {
     await serve.stop("SIGKILL");
     await deleteQueue(queue);
     await rabbitmqctl("delete_user", USER);
-  });
+  }, 30_000);
 
   test("each is answered or dropped exactly once, the queue drains, good requests still answered", async () => {
     const requests = corpus();

@@ -71,7 +71,6 @@ export class ConsumerSession {
     try {
       const declared = await adoptOrDeclareQueue(connection, channel, options.queue, options.queueKind);
       await sessionStep("setting the prefetch", undefined, () => channel.prefetch(options.prefetch));
-      await sessionStep("publishing", "write", () => checkWritePermission(channel));
       const { consumerTag } = await sessionStep("consuming", "read", () =>
         channel.consume(options.queue, (message) => session.onDelivery(message), { noAck: false }),
       );
@@ -182,23 +181,3 @@ export class ConsumerSession {
 }
 
 
-/**
- * Nobody can declare a queue named amq.*, so this routing key on the default exchange reaches
- * no queue: the broker confirms and drops the empty message, or closes the channel with 403
- * when the user may not write to the default exchange, as every reply must.
- */
-const WRITE_CHECK_ROUTING_KEY = "amq.fibrpc.write-check";
-
-/** Finds out at start-up, not at the first reply, whether replies may be published. */
-function checkWritePermission(channel: ConfirmChannel): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const refused = (error: Error): void => reject(error);
-    channel.once("error", refused);
-    channel.publish("", WRITE_CHECK_ROUTING_KEY, Buffer.alloc(0), {}, (error: unknown) => {
-      channel.removeListener("error", refused);
-      // A refusal closes the channel: its 'error' (with the 403) came first and rejected already.
-      if (error === null || error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error(String(error)));
-    });
-  });
-}

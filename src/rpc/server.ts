@@ -11,6 +11,7 @@ import { coalesceWrites } from "./write-coalescing.ts";
 import { checkAdoptedQueue } from "./adopted-queue.ts";
 import { queueNameProblem, type QueueKind } from "./queue.ts";
 import { classifySessionFailure } from "./session-errors.ts";
+import { checkWritePermission } from "./write-permission.ts";
 import type { WorkerLog } from "./worker-log.ts";
 import { IGNORE_WORKER_EVENTS, type WorkerObserver, type WorkerState, type WorkerStatus } from "./worker-events.ts";
 import { within } from "../within.ts";
@@ -126,6 +127,8 @@ export class FibServer {
       await checkAdoptedQueue(connection, queue, queueKind, log);
       this.adoptedQueueChecked = true;
     }
+    const nodeUrl = this.nodeUrl();
+    await checkWritePermission(() => connectToNode(this.options.broker, nodeUrl));
     const observer = this.options.observer ?? IGNORE_WORKER_EVENTS;
     const memory = { ledger: this.ledger, guard: this.guard };
     const opening = ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, memory, (lost, reason) =>

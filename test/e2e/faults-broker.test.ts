@@ -138,8 +138,8 @@ describe("broker outages, on a throwaway RabbitMQ node", () => {
     const url = node.url.replace("guest:guest", `${user}:pw`);
     const worker = await ServeProcess.start(["--queue", queue], { AMQP_URL: url });
     try {
-      // The running channel keeps the permission it has checked (RabbitMQ caches it), so the
-      // revocation shows on the next connection: (configure, write, read) with no write.
+      // A running channel keeps a permission it has used (RabbitMQ caches it): the worker is
+      // made to reconnect, so that its write check runs again. (configure, write, read): no write.
       await node.rabbitmqctl("set_permissions", "-p", "/", user, ".*", "^$", ".*");
       await node.rabbitmqctl("close_all_connections", "test: permissions changed");
       expect(await worker.waitForLog(/lacks write permission on queue/, 15_000)).toBe(true);

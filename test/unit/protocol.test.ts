@@ -186,7 +186,9 @@ describe("requestProperties: what every request carries (SPEC §1)", () => {
 
   test("trace headers ride along when there are some: traceparent, and tracestate only when given", () => {
     expect(requestProperties(envelope).headers).toBeUndefined();
-    expect(requestProperties({ ...envelope, trace: { traceparent: "00-a-b-01" } }).headers).toEqual({ traceparent: "00-a-b-01" });
+    const withoutState = requestProperties({ ...envelope, trace: { traceparent: "00-a-b-01" } }).headers;
+    expect(withoutState).toEqual({ traceparent: "00-a-b-01" });
+    expect(Object.keys(withoutState ?? {})).toEqual(["traceparent"]); // no tracestate key at all, not one set to undefined
     expect(requestProperties({ ...envelope, trace: { traceparent: "00-a-b-01", tracestate: "k=v" } }).headers).toEqual({
       traceparent: "00-a-b-01",
       tracestate: "k=v",

@@ -3,7 +3,7 @@
  * Entry point: picks the subcommand, runs it, and turns what it returned or threw into an
  * exit code and at most one line on stderr. The only place that exits the process.
  */
-import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef, type CommandMeta } from "citty";
 import { scrubSecret, resolveUrl } from "./config.ts";
 import { FibrpcError } from "./errors.ts";
 import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor, SERVE_EXIT_CODES_HELP } from "./exit-codes.ts";
@@ -11,15 +11,38 @@ import { COMMIT, VERSION } from "./version.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
 import { findFlagProblem } from "./cli/strict-args.ts";
 
-type Loader = () => Promise<CommandDef>;
+/** What the entry point needs of a command, whatever the types of its flags. */
+interface LoadedCommand {
+  meta(): Promise<CommandMeta>;
+  args(): Promise<ArgsDef>;
+  usage(): Promise<string>;
+  run(rawArgs: string[]): Promise<unknown>;
+}
+
+/** Wraps a command so that citty's calls are checked against its own flag types, not a widened one. */
+function loaded<T extends ArgsDef>(def: CommandDef<T>): LoadedCommand {
+  return {
+    meta: async () => (typeof def.meta === "function" ? await def.meta() : await def.meta) ?? {},
+    args: async () => (typeof def.args === "function" ? await def.args() : await def.args) ?? {},
+    usage: () => renderUsage(def, { meta: ROOT_META }),
+    run: async (rawArgs) => (await runCommand(def, { rawArgs })).result,
+  };
+}
 
 // Loaded lazily so that `fibrpc call` never parses the worker's code, and the reverse.
-const commands: Record<string, Loader> = {
-  serve: () => import("./commands/serve.ts").then((module) => module.default as CommandDef),
-  call: () => import("./commands/call.ts").then((module) => module.default as CommandDef),
-  health: () => import("./commands/health.ts").then((module) => module.default as CommandDef),
-  bench: () => import("./commands/bench.ts").then((module) => module.default as CommandDef),
-};
+const commands = {
+  serve: () => import("./commands/serve.ts").then((module) => loaded(module.default)),
+  call: () => import("./commands/call.ts").then((module) => loaded(module.default)),
+  health: () => import("./commands/health.ts").then((module) => loaded(module.default)),
+  bench: () => import("./commands/bench.ts").then((module) => loaded(module.default)),
+} satisfies Record<string, () => Promise<LoadedCommand>>;
+
+type CommandName = keyof typeof commands;
+
+function isCommandName(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(commands, name);
+}
+
 
 // Help texts and usage conventions load with their command only when needed: never on the path of a call.
 const HELP_EPILOGUES: Record<string, () => Promise<string>> = {
@@ -48,9 +71,16 @@ async function usageFailure(command: string | undefined, message: string): Promi
   return special.exitCode;
 }
 
+const ROOT_META: CommandMeta = {
+  name: "fibrpc",
+  version: VERSION,
+  description: "Request/reply RPC over RabbitMQ: a Fibonacci worker, its client, a health check and a load generator",
+};
+
+// For `fibrpc --help`, which lists each command with its description.
 const root = defineCommand({
-  meta: { name: "fibrpc", version: VERSION, description: "Request/reply RPC over RabbitMQ: a Fibonacci worker, its client, a health check and a load generator" },
-  subCommands: commands,
+  meta: ROOT_META,
+  subCommands: Object.fromEntries(Object.entries(commands).map(([name, load]) => [name, async () => ({ meta: await (await load()).meta() })])),
 });
 
 async function main(rawArgs: string[]): Promise<number> {
@@ -59,25 +89,24 @@ async function main(rawArgs: string[]): Promise<number> {
     await Bun.write(Bun.stdout, `fibrpc ${VERSION} (${COMMIT})\n`);
     return EXIT.ok;
   }
-  const load = name === undefined ? undefined : commands[name];
-  if (load === undefined || name === undefined) {
+  if (!isCommandName(name)) {
     const wantsHelp = name === undefined || name === "--help" || name === "-h" || name === "help";
-    await printHelp(root);
+    await printHelp(await renderUsage(root));
     if (wantsHelp) return EXIT.ok;
     await printError(`unknown command '${name}'`);
     return EXIT.usage;
   }
-  const command = await load();
+  const command = await commands[name]();
   if (wantsHelp(rest)) {
-    await printHelp(command, await HELP_EPILOGUES[name]?.());
+    await printHelp(await command.usage(), await HELP_EPILOGUES[name]?.());
     return EXIT.ok;
   }
-  const problem = findFlagProblem(rest, await resolveArgs(command));
+  const problem = findFlagProblem(rest, await command.args());
   if (problem !== undefined) {
     const what = problem.kind === "unknown" ? `unknown option '${problem.flag}' for '${name}'` : `option '${problem.flag}' needs a value`;
     return usageFailure(name, `${what} (see 'fibrpc ${name} --help')`);
   }
-  const { result } = await runCommand(command, { rawArgs: rest });
+  const result = await command.run(rest);
   return typeof result === "number" ? result : EXIT.ok;
 }
 
@@ -86,13 +115,8 @@ function wantsHelp(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === "--help" || arg === "-h");
 }
 
-async function resolveArgs(command: CommandDef): Promise<ArgsDef> {
-  const args = typeof command.args === "function" ? await command.args() : await command.args;
-  return args ?? {};
-}
-
-async function printHelp(command: CommandDef, epilogue?: string): Promise<void> {
-  const text = `${await renderUsage(command, command === root ? undefined : root)}\n${epilogue ? `\n${epilogue}\n` : ""}`;
+async function printHelp(usage: string, epilogue?: string): Promise<void> {
+  const text = `${usage}\n${epilogue ? `\n${epilogue}\n` : ""}`;
   const plain = Boolean(process.env.NO_COLOR) || !process.stdout.isTTY;
   // citty pads every option line to the longest one; the trailing blanks only wrap narrow terminals.
   await Bun.write(Bun.stdout, (plain ? stripAnsi(text) : text).replace(/[ \t]+$/gm, ""));

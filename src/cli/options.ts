@@ -1,15 +1,33 @@
-import type { BooleanArgDef, StringArgDef } from "citty";
 import { UsageError } from "../errors.ts";
 
 /**
  * Every flag can also be set by an environment variable (for containers and systemd units);
  * an explicit flag wins over the environment, which wins over the default. citty's own
  * `default` would hide whether a flag was given, so defaults live here and --help shows them.
+ *
+ * The definitions carry citty's literal `type` ("string", "boolean"): citty derives the type of
+ * each parsed value from it, and without it every value would be typed `never`
+ * (test/unit/options-types.test.ts holds that).
  */
-export type EnvOption = StringArgDef & { env: string; fallback?: string | undefined; choices?: readonly string[] };
-export type EnvFlag = BooleanArgDef & { env: string; fallback?: boolean | undefined };
+export interface EnvOption<Fallback extends string | undefined = string | undefined> {
+  readonly type: "string";
+  readonly description: string;
+  readonly valueHint: string;
+  readonly env: string;
+  /** The value when neither the flag nor the environment gives one. */
+  readonly fallback: Fallback;
+  readonly choices?: readonly string[];
+  readonly alias?: string;
+}
 
-type Env = Record<string, string | undefined>;
+export interface EnvFlag {
+  readonly type: "boolean";
+  readonly description: string;
+  readonly env: string;
+  readonly fallback: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export function option<const Fallback extends string | undefined = undefined>(spec: {
   description: string;
@@ -17,7 +35,8 @@ export function option<const Fallback extends string | undefined = undefined>(sp
   fallback?: Fallback;
   valueHint?: string;
   choices?: readonly string[];
-}): EnvOption & { fallback: Fallback } {
+  alias?: string;
+}): EnvOption<Fallback> {
   const notes = [`env ${spec.env}`, spec.fallback === undefined ? undefined : `default ${spec.fallback}`].filter(Boolean);
   return {
     type: "string",
@@ -26,24 +45,25 @@ export function option<const Fallback extends string | undefined = undefined>(sp
     env: spec.env,
     fallback: spec.fallback as Fallback,
     ...(spec.choices === undefined ? {} : { choices: spec.choices }),
+    ...(spec.alias === undefined ? {} : { alias: spec.alias }),
   };
 }
 
 /** A boolean flag; with `fallback: true` it is on unless `--no-<name>` or its env var says 0. */
 export function flag(spec: { description: string; env: string; fallback?: boolean }): EnvFlag {
   const envNote = spec.fallback ? `env ${spec.env}=0 to turn off, default on` : `env ${spec.env}=1`;
-  return { type: "boolean", description: `${spec.description} (${envNote})`, env: spec.env, fallback: spec.fallback };
+  return { type: "boolean", description: `${spec.description} (${envNote})`, env: spec.env, fallback: spec.fallback ?? false };
 }
 
-function given(value: unknown): string | undefined {
-  return typeof value === "string" && value !== "" ? value : undefined;
+function given(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }
 
 /** The option's value: flag, else environment, else default (undefined only when there is none). */
 export function readOption<Fallback extends string | undefined>(
   name: string,
-  value: unknown,
-  def: EnvOption & { fallback: Fallback },
+  value: string | undefined,
+  def: EnvOption<Fallback>,
   env: Env = process.env,
 ): string | Fallback {
   const chosen: string | Fallback = given(value) ?? given(env[def.env]) ?? def.fallback;
@@ -56,10 +76,10 @@ export function readOption<Fallback extends string | undefined>(
 const TRUE = new Set(["1", "true", "yes", "on"]);
 const FALSE = new Set(["0", "false", "no", "off", ""]);
 
-export function readFlag(name: string, value: unknown, def: EnvFlag, env: Env = process.env): boolean {
-  if (typeof value === "boolean") return value;
+export function readFlag(name: string, value: boolean | undefined, def: EnvFlag, env: Env = process.env): boolean {
+  if (value !== undefined) return value;
   const raw = env[def.env];
-  if (raw === undefined) return def.fallback ?? false;
+  if (raw === undefined) return def.fallback;
   const normalised = raw.trim().toLowerCase();
   if (TRUE.has(normalised)) return true;
   if (FALSE.has(normalised)) return false;

@@ -21,7 +21,14 @@ export const brokerArgs = {
   insecure: flag({ description: "amqps: do NOT verify the broker's certificate (testing only; warns on every run)", env: "FIBRPC_INSECURE" }),
 } as const satisfies ArgsDef;
 
-type BrokerArgValues = { url?: unknown; ca?: unknown; cert?: unknown; key?: unknown; insecure?: unknown };
+/** The broker flags' values as citty parses them: text, or a boolean for --insecure; undefined when not given. */
+type BrokerArgValues = {
+  url?: string | undefined;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  insecure?: boolean | undefined;
+};
 
 /** Where a command's warnings about its own settings go: a plain stderr line unless it has a logger. */
 export type Warn = (message: string) => void;
@@ -67,11 +74,11 @@ function readPem(name: string, path: string): Buffer {
   }
 }
 
-export function queueFrom(args: { queue?: unknown }): string {
+export function queueFrom(args: { queue?: string | undefined }): string {
   return readOption("queue", args.queue, brokerArgs.queue);
 }
 
-/** Positional arguments as citty collects them, strings only. */
-export function positionals(args: { _: unknown }): string[] {
-  return Array.isArray(args._) ? args._.map(String) : [];
+/** Positional arguments as citty collects them. */
+export function positionals(args: { _: readonly string[] }): string[] {
+  return [...args._];
 }

@@ -4,7 +4,9 @@
  * exit code and at most one line on stderr. The only place that exits the process.
  */
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef, type CommandMeta } from "citty";
-import { scrubSecret, resolveUrl } from "./config.ts";
+import { resolveUrl } from "./config.ts";
+import { scrubSecret } from "./redact.ts";
+import { withHint } from "./cli/hints.ts";
 import { FibrpcError } from "./errors.ts";
 import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, exitCodeFor, SERVE_EXIT_CODES_HELP } from "./exit-codes.ts";
 import { COMMIT, VERSION } from "./version.ts";
@@ -158,7 +160,7 @@ try {
   if (isCittyUsageError(error)) {
     code = await usageFailure(process.argv[2], stripAnsi(error.message));
   } else if (error instanceof FibrpcError) {
-    await printError(error.message);
+    await printError(withHint(error));
     code = exitCodeFor(error);
   } else {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -23,18 +23,32 @@ const CODE_OF_KIND: Record<ErrorKind, string> = {
   interrupted: "INTERRUPTED",
 };
 
+/**
+ * What the user can do about an error, named by the library, which knows no flags: the command
+ * line turns it into flag names (src/cli/hints.ts), another front end into its own words.
+ */
+export type ErrorHint = "trust-broker-ca";
+
+export interface FibrpcErrorOptions {
+  cause?: unknown;
+  code?: string;
+  hint?: ErrorHint;
+}
+
 export class FibrpcError extends Error {
   /** A stable string for scripts and tests to match on (the message is for people and may change). */
   readonly code: string;
+  readonly hint: ErrorHint | undefined;
 
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown; code?: string },
+    options?: FibrpcErrorOptions,
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "FibrpcError";
     this.code = options?.code ?? CODE_OF_KIND[kind];
+    this.hint = options?.hint;
   }
 }
 
@@ -64,7 +78,7 @@ export class TimeoutError extends FibrpcError {
 }
 
 export class BrokerUnreachableError extends FibrpcError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; hint?: ErrorHint }) {
     super("unreachable", message, options);
   }
 }

@@ -89,5 +89,6 @@ function formatJson(outcomes: readonly CallOutcome[]): string {
 function describeFailure(failure: CallOutcome & { ok: false }, outcomes: readonly CallOutcome[]): FibrpcError {
   const others = outcomes.filter((outcome) => !outcome.ok).length - 1;
   const more = others > 0 ? ` (and ${others} more failed)` : "";
-  return new FibrpcError(failure.error.kind, `n=${failure.n}: ${failure.error.message}${more}`, { cause: failure.error, code: failure.error.code });
+  const { kind, code, hint, message } = failure.error;
+  return new FibrpcError(kind, `n=${failure.n}: ${message}${more}`, { cause: failure.error, code, ...(hint === undefined ? {} : { hint }) });
 }

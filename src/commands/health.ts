@@ -1,5 +1,5 @@
 import { defineCommand, type ArgsDef } from "citty";
-import { scrubSecret } from "../config.ts";
+import { scrubSecret } from "../redact.ts";
 import { FibrpcError, InterruptedError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { evaluate } from "../health/evaluate.ts";

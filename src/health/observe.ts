@@ -1,6 +1,7 @@
 import { FibrpcError, ServerReplyError, TimeoutError } from "../errors.ts";
 import { classifyBrokerError, type BrokerOptions } from "../rpc/broker.ts";
 import { RpcClient } from "../rpc/client.ts";
+import { withHint } from "../cli/hints.ts";
 import type { Observation, ProbeResult } from "./observation.ts";
 
 /**
@@ -74,5 +75,5 @@ async function runProbe(client: RpcClient, queue: string, timeoutMs: number): Pr
 }
 
 function unreached(queue: string, error: FibrpcError): Observation {
-  return { reached: false, queue, failure: error.kind === "refused" ? "refused" : "unreachable", message: error.message };
+  return { reached: false, queue, failure: error.kind === "refused" ? "refused" : "unreachable", message: withHint(error) };
 }

@@ -1,5 +1,5 @@
 import type { ChannelModel, RecoveringChannelModel } from "amqplib";
-import { redactUrl } from "../config.ts";
+import { redactUrl } from "../redact.ts";
 import { CertificateRejectedError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";

@@ -10,7 +10,10 @@ export type ErrorKind =
   | "timeout" // no answer within the deadline
   | "unreachable" // refused, DNS, TLS, connection lost
   | "refused" // the broker refused us: authentication, vhost, permissions
-  | "interrupted"; // SIGINT / SIGTERM
+  | "requests-failed" // bench: some of its requests failed (counted in its summary)
+  | "output-failed" // stdout could not be written (disk full, I/O error)
+  | "output-closed" // stdout's reader went away (`| head`): not a failure to report
+  | "interrupted"; // SIGINT / SIGTERM / SIGHUP
 
 /** The string code of each kind, as scripts read it (`call --json`); a server's error reply carries its own. */
 const CODE_OF_KIND: Record<ErrorKind, string> = {
@@ -20,6 +23,9 @@ const CODE_OF_KIND: Record<ErrorKind, string> = {
   timeout: "TIMEOUT",
   unreachable: "UNREACHABLE",
   refused: "REFUSED",
+  "requests-failed": "REQUESTS_FAILED",
+  "output-failed": "OUTPUT_FAILED",
+  "output-closed": "OUTPUT_CLOSED",
   interrupted: "INTERRUPTED",
 };
 
@@ -92,8 +98,10 @@ export class BrokerRefusedError extends FibrpcError {
   }
 }
 
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
 export class InterruptedError extends FibrpcError {
-  constructor(readonly signal: "SIGINT" | "SIGTERM") {
+  constructor(readonly signal: StopSignal) {
     super("interrupted", `interrupted by ${signal}`);
   }
 }

@@ -1,3 +1,5 @@
+import { formatDurationMs } from "../duration.ts";
+import { plural } from "../text.ts";
 import type { LatencyHistogram } from "./histogram.ts";
 
 /** What a bench run found, as `--json` prints it. Latencies in milliseconds. */
@@ -14,7 +16,8 @@ export interface BenchSummary {
   errors: Record<string, number>;
   elapsedSeconds: number;
   callsPerSecond: number;
-  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; max: number };
+  /** null when no call was answered: there is no latency to report, not a latency of 0. */
+  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; max: number } | null;
 }
 
 export interface SummaryInput {
@@ -45,7 +48,7 @@ export function summarize(input: SummaryInput): BenchSummary {
     errors,
     elapsedSeconds: round(seconds, 3),
     callsPerSecond: seconds > 0 ? round(calls / seconds, 1) : 0,
-    latencyMs: {
+    latencyMs: latency.count === 0 ? null : {
       min: round(latency.minMs, 3),
       mean: round(latency.meanMs, 3),
       p50: round(latency.percentileMs(0.5), 3),
@@ -61,14 +64,6 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
-/** `1.23ms`, `45.6ms`, `1.20s`: three significant figures are plenty for a latency. */
-export function formatMs(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
-  if (ms >= 100) return `${ms.toFixed(0)}ms`;
-  if (ms >= 10) return `${ms.toFixed(1)}ms`;
-  return `${ms.toFixed(2)}ms`;
-}
-
 export function formatErrors(errors: Record<string, number>): string {
   const entries = Object.entries(errors);
   return entries.length === 0 ? "none" : entries.map(([code, count]) => `${code} ${count}`).join(", ");
@@ -77,12 +72,14 @@ export function formatErrors(errors: Record<string, number>): string {
 /** The human report on stdout. */
 export function formatSummary(summary: BenchSummary): string {
   const { latencyMs: l } = summary;
-  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;
+  const ms = formatDurationMs;
   return [
-    `${plural(summary.calls, "call")} in ${summary.elapsedSeconds.toFixed(2)}s on queue '${summary.queue}' ` +
+    `${plural(summary.calls, "call")} in ${ms(summary.elapsedSeconds * 1000)} on queue '${summary.queue}' ` +
       `(n=${summary.n}, ${summary.concurrency} in flight, ${plural(summary.connections, "connection")})`,
     `  calls/s  ${Math.round(summary.callsPerSecond)}`,
-    `  latency  p50 ${formatMs(l.p50)}  p90 ${formatMs(l.p90)}  p99 ${formatMs(l.p99)}  max ${formatMs(l.max)}  (mean ${formatMs(l.mean)})`,
+    l === null
+      ? "  latency  none measured: no call was answered"
+      : `  latency  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (mean ${ms(l.mean)})`,
     `  errors   ${formatErrors(summary.errors)}`,
   ]
     .map((line) => `${line}\n`)

@@ -1,52 +1,47 @@
 import { readFileSync } from "node:fs";
-import type { ArgsDef } from "citty";
 import { URL_ENV, checkBrokerUrl, resolveUrl } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { DEFAULT_QUEUE } from "../protocol.ts";
 import type { BrokerOptions, TlsOptions } from "../rpc/broker.ts";
-import { flag, option, readFlag, readOption } from "../cli/options.ts";
+import { sharedFlag, sharedOption } from "../cli/options.ts";
+import type { Setting } from "../cli/read-options.ts";
 
-/** Flags every command that talks to the broker takes. */
+/** Flags every command that talks to the broker takes, under the variable names users know. */
 export const brokerArgs = {
   // No default shown: the default URL carries a password, and --help never prints one.
-  url: option({ description: "Broker URL, amqp:// or amqps://; else guest on localhost:5672", env: URL_ENV, valueHint: "url" }),
-  queue: option({ description: "Queue the worker consumes from", env: "FIBRPC_QUEUE", fallback: DEFAULT_QUEUE, valueHint: "name" }),
-  ca: option({ description: "amqps: PEM file of the CA(s) to trust instead of the system's", env: "FIBRPC_CA", valueHint: "file" }),
-  cert: option({
+  url: sharedOption(URL_ENV, { description: "Broker URL, amqp:// or amqps://; else guest on localhost:5672", valueHint: "url" }),
+  queue: sharedOption("FIBRPC_QUEUE", { description: "Queue the worker consumes from", fallback: DEFAULT_QUEUE, valueHint: "name" }),
+  ca: sharedOption("FIBRPC_CA", { description: "amqps: PEM file of the CA(s) to trust instead of the system's", valueHint: "file" }),
+  cert: sharedOption("FIBRPC_CERT", {
     description: "amqps: PEM client certificate (with --key); with no user in the URL, logs in by it (EXTERNAL)",
-    env: "FIBRPC_CERT",
     valueHint: "file",
   }),
-  key: option({ description: "amqps: PEM private key of --cert", env: "FIBRPC_KEY", valueHint: "file" }),
-  insecure: flag({ description: "amqps: do NOT verify the broker's certificate (testing only; warns on every run)", env: "FIBRPC_INSECURE" }),
-} as const satisfies ArgsDef;
-
-/** The broker flags' values as citty parses them: text, or a boolean for --insecure; undefined when not given. */
-type BrokerArgValues = {
-  url?: string | undefined;
-  ca?: string | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-  insecure?: boolean | undefined;
+  key: sharedOption("FIBRPC_KEY", { description: "amqps: PEM private key of --cert", valueHint: "file" }),
+  insecure: sharedFlag("FIBRPC_INSECURE", { description: "amqps: do NOT verify the broker's certificate (testing only; warns on every run)" }),
 };
 
-/** Where a command's warnings about its own settings go: a plain stderr line unless it has a logger. */
-export type Warn = (message: string) => void;
+type BrokerOption = "url" | "queue" | "ca" | "cert" | "key";
 
-const warnOnStderr: Warn = (message) => console.error(`fibrpc: WARNING: ${message}`);
+/** What the broker settings are read through: a command's Options, seen through the broker flags only. */
+export interface BrokerSettings {
+  setting(name: BrokerOption): Setting | undefined;
+  text(name: BrokerOption): string | undefined;
+  flag(name: "insecure"): boolean;
+  readonly warnings: string[];
+}
 
-export function brokerOptionsFrom(args: BrokerArgValues, warn: Warn = warnOnStderr): BrokerOptions {
-  const url = checkBrokerUrl(resolveUrl(readOption("url", args.url, brokerArgs.url), process.env));
-  const tls = tlsOptionsFrom(args, url, warn);
+export function brokerOptionsFrom(read: BrokerSettings): BrokerOptions {
+  const url = checkBrokerUrl(resolveUrl(read.text("url"), process.env));
+  const tls = tlsOptionsFrom(read, url);
   return tls === undefined ? { urls: [url] } : { urls: [url], tls };
 }
 
 /** TLS settings from --ca/--cert/--key/--insecure; undefined when none is given (amqps then trusts the system's CAs). */
-function tlsOptionsFrom(args: BrokerArgValues, url: string, warn: Warn): TlsOptions | undefined {
-  const ca = readOption("ca", args.ca, brokerArgs.ca);
-  const cert = readOption("cert", args.cert, brokerArgs.cert);
-  const key = readOption("key", args.key, brokerArgs.key);
-  const insecure = readFlag("insecure", args.insecure, brokerArgs.insecure);
+function tlsOptionsFrom(read: BrokerSettings, url: string): TlsOptions | undefined {
+  const ca = read.setting("ca");
+  const cert = read.setting("cert");
+  const key = read.setting("key");
+  const insecure = read.flag("insecure");
   if (ca === undefined && cert === undefined && key === undefined && !insecure) return undefined;
   if (!/^amqps:/i.test(url)) {
     throw new UsageError("--ca, --cert, --key and --insecure (or FIBRPC_CA, FIBRPC_CERT, FIBRPC_KEY, FIBRPC_INSECURE) need an amqps:// URL");
@@ -54,31 +49,26 @@ function tlsOptionsFrom(args: BrokerArgValues, url: string, warn: Warn): TlsOpti
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--cert and --key go together: give both or neither");
   if (insecure) {
     // Loud on purpose: this must never go unnoticed in a production log.
-    warn("--insecure: the broker's TLS certificate is NOT verified; anyone on the path can impersonate it");
+    read.warnings.push("--insecure: the broker's TLS certificate is NOT verified; anyone on the path can impersonate it");
   }
   return {
-    ca: ca === undefined ? undefined : readPem("ca", ca),
-    cert: cert === undefined ? undefined : readPem("cert", cert),
-    key: key === undefined ? undefined : readPem("key", key),
+    ...(ca === undefined ? {} : { ca: readPem(ca) }),
+    ...(cert === undefined ? {} : { cert: readPem(cert) }),
+    ...(key === undefined ? {} : { key: readPem(key) }),
     verify: !insecure,
     external: cert !== undefined && new URL(url).username === "",
   };
 }
 
-function readPem(name: string, path: string): Buffer {
+function readPem({ text: path, from }: Setting): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
     const reason = typeof error === "object" && error !== null && "code" in error ? String(error.code) : String(error);
-    throw new UsageError(`cannot read --${name} file '${path}': ${reason}`);
+    throw new UsageError(`cannot read ${from} file '${path}': ${reason}`);
   }
 }
 
-export function queueFrom(args: { queue?: string | undefined }): string {
-  return readOption("queue", args.queue, brokerArgs.queue);
-}
-
-/** Positional arguments as citty collects them. */
-export function positionals(args: { _: readonly string[] }): string[] {
-  return [...args._];
+export function queueFrom(read: BrokerSettings): string {
+  return read.text("queue") ?? DEFAULT_QUEUE;
 }

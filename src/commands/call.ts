@@ -1,49 +1,53 @@
-import { defineCommand, type ArgsDef } from "citty";
+import { defineCommand } from "citty";
 import { FibrpcError, UsageError } from "../errors.ts";
 import { parseN } from "../protocol.ts";
 import { RpcClient, type CallOptions, type CallOutcome } from "../rpc/client.ts";
-import { parseDurationFlag } from "../cli/flags.ts";
-import { flag, option, readFlag, readOption } from "../cli/options.ts";
+import { withHint } from "../cli/hints.ts";
+import { commandArgs, flag, option } from "../cli/options.ts";
+import { writeStdout, warnOnStderr } from "../cli/output.ts";
+import { Options } from "../cli/read-options.ts";
 import { rejectOnInterrupt } from "../cli/signals.ts";
-import { brokerArgs, brokerOptionsFrom, positionals, queueFrom } from "./_shared.ts";
+import { brokerArgs, brokerOptionsFrom, queueFrom } from "./_shared.ts";
 
-const callArgs = {
-  n: { type: "positional", description: "One or more non-negative integers", required: true, valueHint: "n..." },
+const callArgs = commandArgs("call", {
+  "n...": { type: "positional", description: "One or more non-negative integers", required: true },
   ...brokerArgs,
-  timeout: option({ description: "Give up after this long: 2, 0.5, 500ms, 1m", env: "FIBRPC_TIMEOUT", fallback: "10s", valueHint: "duration" }),
-  json: flag({ description: "One JSON object per n on stdout, errors included", env: "FIBRPC_JSON" }),
+  timeout: option({ description: "Give up after this long: 2, 0.5, 500ms, 1m", fallback: "10s", valueHint: "duration", legacyUnprefixedEnv: true }),
+  json: flag({ description: "One JSON object per n on stdout, errors included", legacyUnprefixedEnv: true }),
   "wait-for-server": flag({
     description: "Wait up to --timeout for a worker to appear instead of failing at once with exit 3",
-    env: "FIBRPC_WAIT_FOR_SERVER",
+    legacyUnprefixedEnv: true,
   }),
   "reply-queue": option({
     description: "Where replies come back: direct reply-to, or an exclusive queue for brokers without it",
-    env: "FIBRPC_REPLY_QUEUE",
     fallback: "direct",
     choices: ["direct", "exclusive"],
+    legacyUnprefixedEnv: true,
   }),
-} as const satisfies ArgsDef;
+});
 
 const MAX_CONNECT_MS = 5000;
 
 export default defineCommand({
   meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order" },
   args: callArgs,
-  async run({ args }) {
-    const ns = positionals(args).map(parseArgumentN);
+  async run({ args, rawArgs }) {
+    const read = new Options(callArgs, args, rawArgs);
+    const ns = args._.map(parseArgumentN);
     if (ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30'");
     const startedAtMs = Date.now();
-    const timeoutMs = parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout));
+    const timeoutMs = read.duration("timeout");
     const options: CallOptions = {
-      queue: queueFrom(args),
+      queue: queueFrom(read),
       timeoutMs,
       startedAtMs,
-      waitForServer: readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]),
-      replyQueue: readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct",
+      waitForServer: read.flag("wait-for-server"),
+      replyQueue: read.text("reply-queue") === "exclusive" ? "exclusive" : "direct",
     };
-    const json = readFlag("json", args.json, callArgs.json);
+    const json = read.flag("json");
     // Connecting counts against --timeout, and never takes more than 5 s: a dead host is reported, not waited on.
-    const broker = { ...brokerOptionsFrom(args), connectTimeoutMs: Math.min(timeoutMs, MAX_CONNECT_MS) };
+    const broker = { ...brokerOptionsFrom(read), connectTimeoutMs: Math.min(timeoutMs, MAX_CONNECT_MS) };
+    for (const warning of read.warnings) await warnOnStderr(warning);
     const client = await Promise.race([RpcClient.connect(broker), rejectOnInterrupt()]);
     let outcomes: CallOutcome[];
     try {
@@ -51,7 +55,7 @@ export default defineCommand({
     } finally {
       await client.close();
     }
-    await Bun.write(Bun.stdout, json ? formatJson(outcomes) : formatPlain(outcomes));
+    await writeStdout(json ? formatJson(outcomes) : formatPlain(outcomes));
     const firstFailure = outcomes.find((outcome) => !outcome.ok);
     if (firstFailure && !firstFailure.ok) throw describeFailure(firstFailure, outcomes);
   },
@@ -79,7 +83,7 @@ function formatJson(outcomes: readonly CallOutcome[]): string {
       JSON.stringify(
         outcome.ok
           ? { n: outcome.n, ok: true, value: outcome.value }
-          : { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: outcome.error.code, message: outcome.error.message } },
+          : { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: outcome.error.code, message: withHint(outcome.error) } },
       ),
     )
     .map((line) => `${line}\n`)

@@ -1,9 +1,10 @@
-import { defineCommand, type ArgsDef } from "citty";
+import { defineCommand } from "citty";
 import { LOG_LEVELS, createWorkerLog, type LogLevelName } from "../log.ts";
 import { FibServer } from "../rpc/server.ts";
-import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
-import { option, readOption } from "../cli/options.ts";
-import { interruption } from "../cli/signals.ts";
+import { showStackTraces } from "../cli/debug.ts";
+import { commandArgs, option } from "../cli/options.ts";
+import { Options } from "../cli/read-options.ts";
+import { interruption, stopSignal } from "../cli/signals.ts";
 import { brokerArgs, brokerOptionsFrom, queueFrom } from "./_shared.ts";
 
 /** Defaults chosen by measurement: see "Why these defaults" in the README. */
@@ -11,42 +12,45 @@ export const DEFAULT_PREFETCH = 64;
 export const DEFAULT_MAX_N = 100_000;
 const MAX_N_LIMIT = 10_000_000;
 
-const serveArgs = {
+const serveArgs = commandArgs("serve", {
   ...brokerArgs,
-  prefetch: option({ description: "Requests taken from the queue ahead of being answered", env: "FIBRPC_PREFETCH", fallback: String(DEFAULT_PREFETCH), valueHint: "count" }),
-  "max-n": option({ description: "Largest n answered; above it callers get OUT_OF_RANGE", env: "FIBRPC_MAX_N", fallback: String(DEFAULT_MAX_N), valueHint: "n" }),
-  "drain-timeout": option({ description: "On shutdown, how long to finish in-flight work", env: "FIBRPC_DRAIN_TIMEOUT", fallback: "10s", valueHint: "duration" }),
+  prefetch: option({ description: "Requests taken from the queue ahead of being answered", fallback: String(DEFAULT_PREFETCH), valueHint: "count", legacyUnprefixedEnv: true }),
+  "max-n": option({ description: "Largest n answered; above it callers get OUT_OF_RANGE", fallback: String(DEFAULT_MAX_N), valueHint: "n", legacyUnprefixedEnv: true }),
+  "drain-timeout": option({ description: "On shutdown, how long to finish in-flight work", fallback: "10s", valueHint: "duration", legacyUnprefixedEnv: true }),
   "queue-type": option({
     description: "Kind of queue to declare when it does not exist (an existing queue is used as it is)",
-    env: "FIBRPC_QUEUE_TYPE",
     fallback: "classic",
     choices: ["classic", "quorum"],
+    legacyUnprefixedEnv: true,
   }),
-  "log-format": option({ description: "Log lines on stderr as text or JSON", env: "FIBRPC_LOG_FORMAT", fallback: "pretty", choices: ["pretty", "json"] }),
-  "log-level": option({ description: "Least severe level logged", env: "FIBRPC_LOG_LEVEL", fallback: "info", choices: LOG_LEVELS }),
-} as const satisfies ArgsDef;
+  "log-format": option({ description: "Log lines on stderr as text or JSON", fallback: "pretty", choices: ["pretty", "json"], legacyUnprefixedEnv: true }),
+  "log-level": option({ description: "Least severe level logged", fallback: "info", choices: LOG_LEVELS, legacyUnprefixedEnv: true }),
+});
 
 export default defineCommand({
-  meta: { name: "serve", description: "Run the Fibonacci worker on a queue until SIGTERM/SIGINT" },
+  meta: { name: "serve", description: "Run the Fibonacci worker on a queue until SIGTERM, SIGINT or SIGHUP" },
   args: serveArgs,
-  async run({ args }) {
-    // Every option but the one boolean (--insecure, from brokerArgs) is a string read the same way.
-    const read = (name: Exclude<keyof typeof serveArgs, "insecure">): string => readOption(name, args[name], serveArgs[name]) ?? "";
-    const log = createWorkerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level")));
+  async run({ args, rawArgs }) {
+    const read = new Options(serveArgs, args, rawArgs);
+    const level = logLevel(read.text("log-level"));
+    if (level === "debug") showStackTraces();
+    const log = createWorkerLog(read.text("log-format") === "json" ? "json" : "pretty", level);
     const server = new FibServer({
-      broker: brokerOptionsFrom(args, (message) => log.warn(message)), // as JSON too with --log-format json
-      queue: queueFrom(args),
-      queueKind: read("queue-type") === "quorum" ? "quorum" : "classic",
-      prefetch: parseIntegerFlag("prefetch", read("prefetch"), { min: 1, max: 65_535 }),
-      maxN: parseIntegerFlag("max-n", read("max-n"), { min: 0, max: MAX_N_LIMIT }),
-      drainTimeoutMs: parseDurationFlag("drain-timeout", read("drain-timeout")),
+      broker: brokerOptionsFrom(read),
+      queue: queueFrom(read),
+      queueKind: read.text("queue-type") === "quorum" ? "quorum" : "classic",
+      prefetch: read.integer("prefetch", { min: 1, max: 65_535 }),
+      maxN: read.integer("max-n", { min: 0, max: MAX_N_LIMIT }),
+      drainTimeoutMs: read.duration("drain-timeout"),
       log,
     });
-    interruption.addEventListener("abort", () => void server.stop(), { once: true });
+    // Through the log, so that --log-format json stays all JSON.
+    for (const warning of read.warnings) log.warn(warning);
+    interruption.addEventListener("abort", () => void server.stop(stopSignal()), { once: true });
     await server.run();
   },
 });
 
-function logLevel(name: string | undefined): LogLevelName {
+function logLevel(name: string): LogLevelName {
   return LOG_LEVELS.find((level) => level === name) ?? "info";
 }

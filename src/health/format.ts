@@ -1,3 +1,5 @@
+import { formatDurationMs } from "../duration.ts";
+import { plural } from "../text.ts";
 import type { Verdict } from "./evaluate.ts";
 import type { Observation } from "./observation.ts";
 import { formatRange } from "./range.ts";
@@ -63,7 +65,7 @@ function summary({ observation, verdict }: Report): string {
   if (!observation.reached || !observation.queueExists) return oneLine(`${observation.queue}: ${problems.join("; ")}`);
   const facts = [plural(observation.consumers, "consumer"), `${observation.ready} ready`];
   const probe = observation.probe;
-  if (probe.kind === "answered" || probe.kind === "error-reply") facts.push(`round trip ${formatMs(probe.rttMs)}`);
+  if (probe.kind === "answered" || probe.kind === "error-reply") facts.push(`round trip ${formatDurationMs(probe.rttMs)}`);
   else if (probe.kind === "skipped") facts.push(probe.why === "disabled" ? "probe off" : "probe not sent");
   return oneLine(`${observation.queue}: ${[...problems, facts.join(", ")].join("; ")}`);
 }
@@ -80,14 +82,6 @@ export function formatPerfdata({ observation, thresholds }: Report): string {
     items.push(`rtt=${(probe.rttMs / 1000).toFixed(6)}s;${formatRange(thresholds.rttWarning)};${formatRange(thresholds.rttCritical)}`);
   }
   return items.join(" ");
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
 /** Monitoring tools read the first line only; `|` would start perfdata early. */

@@ -78,13 +78,13 @@ export class FibServer {
     return { state: this.state, inFlight: this.session?.inFlight ?? 0, prefetch: this.options.prefetch };
   }
 
-  /** Graceful stop within the drain timeout; see ConsumerSession.drain. */
-  async stop(): Promise<void> {
+  /** Graceful stop within the drain timeout; see ConsumerSession.drain. `reason` (e.g. the signal) is logged. */
+  async stop(reason?: string): Promise<void> {
     if (this.stopping) return this.finished.promise;
     this.stopping = true;
     this.state = "draining";
     const { log, drainTimeoutMs } = this.options;
-    log.info("shutting down: consumer cancelled, finishing requests in flight");
+    log.info(`shutting down${reason === undefined ? "" : ` on ${reason}`}: consumer cancelled, finishing requests in flight`);
     const report = await within(this.drain(), drainTimeoutMs);
     if (report === undefined) log.warn(`drain did not finish within ${formatDurationMs(drainTimeoutMs)}; closing anyway (unacked requests go back to the queue)`);
     else log.info(`stopped: ${report.finished} in flight answered, ${report.handedBack} prefetched handed back to the queue`);

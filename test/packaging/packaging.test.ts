@@ -51,7 +51,7 @@ describe("packaging/fibrpc.service", () => {
     expect(settings.get("Restart")).toBe("on-failure");
     expect(settings.get("KillSignal")).toBe("SIGTERM");
     expect(settings.get("EnvironmentFile")).toBe("/etc/fibrpc/fibrpc.env");
-    const drain = /FIBRPC_DRAIN_TIMEOUT=(\S+)/.exec(settings.get("Environment") ?? "")?.[1];
+    const drain = /FIBRPC_SERVE_DRAIN_TIMEOUT=(\S+)/.exec(settings.get("Environment") ?? "")?.[1];
     expect(seconds(settings.get("TimeoutStopSec"))).toBeGreaterThan(seconds(drain));
   });
 });
@@ -82,7 +82,7 @@ describe("packaging/deployment.yaml", () => {
   });
 
   test("the grace period is above the drain timeout, and it runs as the image's non-root user", () => {
-    const drain = container?.env.find((entry) => entry.name === "FIBRPC_DRAIN_TIMEOUT")?.value;
+    const drain = container?.env.find((entry) => entry.name === "FIBRPC_SERVE_DRAIN_TIMEOUT")?.value;
     const drainMs = drain === undefined ? DEFAULT_DRAIN_MS : parseDurationMs(drain);
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(drainMs ?? Infinity);
     expect(pod.securityContext.runAsNonRoot).toBe(true);

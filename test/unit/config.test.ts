@@ -26,9 +26,20 @@ describe("durations", () => {
     expect(parseDurationMs(text)).toBeUndefined();
   });
 
-  test("formats back for messages", () => {
-    expect(formatDurationMs(250)).toBe("250ms");
-    expect(formatDurationMs(1500)).toBe("1.5s");
+  test("one format for every duration and latency: three significant figures, ms below a second", () => {
+    const cases: [number, string][] = [
+      [0, "0ms"],
+      [0.3841, "0.384ms"],
+      [3.1, "3.1ms"],
+      [45.63, "45.6ms"],
+      [250, "250ms"],
+      [999.7, "1s"],
+      [1500, "1.5s"],
+      [1234.5, "1.23s"],
+      [10_000, "10s"],
+      [600_000, "600s"],
+    ];
+    for (const [ms, text] of cases) expect({ ms, text: formatDurationMs(ms) }).toEqual({ ms, text });
   });
 });
 

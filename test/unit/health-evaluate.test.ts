@@ -36,7 +36,7 @@ test("states: exit codes 0-3 and worst-of, CRITICAL above UNKNOWN", () => {
 describe("evaluate + formatStatusLine", () => {
   test("OK: the line of the issue, with perfdata in standard syntax", () => {
     expect(line(seen())).toBe(
-      "FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2",
+      "FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2",
     );
   });
 

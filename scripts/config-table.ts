@@ -41,7 +41,8 @@ function rowsOf(): Row[] {
       const fallback = "fallback" in arg && arg.fallback !== undefined ? String(arg.fallback) : undefined;
       const legacyEnv = "legacyEnv" in arg && typeof arg.legacyEnv === "string" ? arg.legacyEnv : undefined;
       const alias = "alias" in arg && typeof arg.alias === "string" ? `-${arg.alias}/` : "";
-      rows.set(key, { commands: [command], flag: `${alias}--${name}`, env: arg.env, legacyEnv, fallback, boolean: arg.type === "boolean" });
+      const repeatable = "repeatable" in arg && arg.repeatable === true ? "` (repeatable)" : "`";
+      rows.set(key, { commands: [command], flag: `\`${alias}--${name}${repeatable}`, env: arg.env, legacyEnv, fallback, boolean: arg.type === "boolean" });
     }
   }
   return [...rows.values()];
@@ -58,7 +59,7 @@ export function configTable(): string {
   for (const row of rowsOf()) {
     const commands = row.commands.length === all ? "all" : row.commands.join(", ");
     const env = `\`${row.env}\`${row.legacyEnv === undefined ? "" : ` (was \`${row.legacyEnv}\`)`}`;
-    lines.push(`| ${commands} | \`${row.flag}\` | ${env} | ${defaultCell(row)} |`);
+    lines.push(`| ${commands} | ${row.flag} | ${env} | ${defaultCell(row)} |`);
   }
   return lines.join("\n");
 }

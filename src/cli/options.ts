@@ -27,7 +27,7 @@ export interface EnvOption<Fallback extends string | undefined = string | undefi
   readonly fallback: Fallback;
   readonly choices?: readonly string[];
   readonly alias?: string;
-  /** May be given several times; each value may itself be a list (see Options.list). */
+  /** May be given several times (read with Options.given: citty keeps only the last). */
   readonly repeatable?: boolean;
 }
 

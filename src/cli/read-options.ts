@@ -29,17 +29,24 @@ export class Options<A extends ArgsDef> {
   /** Deprecation and safety warnings, for the command to show once it knows where (stderr or its log). */
   readonly warnings: string[] = [];
 
+  /** citty's values, by name: each read is checked for its type below, not trusted to a generic index. */
+  private readonly values: Readonly<Record<string, string | boolean | undefined>>;
+
   constructor(
     private readonly defs: A,
-    private readonly values: OptionValues<A>,
+    values: OptionValues<A>,
     private readonly rawArgs: readonly string[],
-    private readonly env: Env = process.env,
-  ) {}
+    readonly env: Env = process.env,
+  ) {
+    this.values = values;
+  }
 
   /** The option's text and where it came from; undefined when it has no value and no default. */
   setting<K extends OptionKeys<A>>(name: K): Setting | undefined {
     const def = this.option(name);
-    const given = this.values[name];
+    const value = this.values[name];
+    const given = typeof value === "string" ? value : undefined;
+    if (given !== undefined && given.trim() === "") throw new UsageError(`--${def.name} is empty: give it a value or leave it out`);
     const chosen = given !== undefined ? { text: given, from: `--${def.name}` } : (this.fromEnv(def) ?? defaultOf(def));
     if (chosen !== undefined && def.choices !== undefined && !def.choices.includes(chosen.text)) {
       throw new UsageError(`${chosen.from} must be one of ${def.choices.join(", ")}; got '${clip(chosen.text)}'`);
@@ -56,7 +63,7 @@ export class Options<A extends ArgsDef> {
     const def = this.defs[name];
     if (!isEnvFlag(def)) throw new Error(`--${name} is not a boolean flag`);
     const given = this.values[name];
-    if (given !== undefined) return given;
+    if (typeof given === "boolean") return given;
     const fromEnv = this.fromEnv(def);
     if (fromEnv === undefined) return def.fallback;
     const value = parseBoolean(fromEnv.text);
@@ -72,19 +79,9 @@ export class Options<A extends ArgsDef> {
     return parseIntegerSetting(this.required(name), bounds);
   }
 
-  /**
-   * A repeatable option's values, every occurrence of the flag (citty keeps only the last), else
-   * the environment's; each may be a list separated by commas or whitespace.
-   */
-  list<K extends OptionKeys<A>>(name: K): { items: string[]; from: string } | undefined {
-    const def = this.option(name);
-    const given = valuesOf(this.rawArgs, this.defs, name);
-    if (given.length > 0) return { items: given.flatMap(splitList), from: `--${def.name}` };
-    const fromEnv = this.fromEnv(def);
-    if (fromEnv === undefined) return def.fallback === undefined ? undefined : { items: [def.fallback], from: `the default of --${def.name}` };
-    const items = splitList(fromEnv.text);
-    if (items.length === 0) throw new UsageError(`${fromEnv.from} holds no value`);
-    return { items, from: fromEnv.from };
+  /** Every value the flag was given on the command line, in order (citty keeps only the last). */
+  given<K extends OptionKeys<A>>(name: K): string[] {
+    return valuesOf(this.rawArgs, this.defs, name);
   }
 
   private required<K extends OptionKeys<A>>(name: K): Setting {
@@ -123,10 +120,6 @@ function nonEmpty(setting: Setting): Setting {
 
 function defaultOf(def: EnvOption): Setting | undefined {
   return def.fallback === undefined ? undefined : { text: def.fallback, from: `the default of --${def.name}` };
-}
-
-function splitList(text: string): string[] {
-  return text.split(/[\s,]+/).filter((item) => item !== "");
 }
 
 function isEnvOption(def: unknown): def is EnvOption {

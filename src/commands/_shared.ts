@@ -1,15 +1,25 @@
 import { readFileSync } from "node:fs";
-import { URL_ENV, checkBrokerUrl, resolveUrl } from "../config.ts";
+import { URL_ENV, URL_FILE_ENV } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { DEFAULT_QUEUE } from "../protocol.ts";
 import type { BrokerOptions, TlsOptions } from "../rpc/broker.ts";
+import { PASSWORD_ON_COMMAND_LINE_WARNING, passwordOnCommandLine, resolveBrokerUrls } from "../cli/broker-urls.ts";
 import { sharedFlag, sharedOption } from "../cli/options.ts";
-import type { Setting } from "../cli/read-options.ts";
+import type { Env, Setting } from "../cli/read-options.ts";
+import { rememberSecretSources } from "../cli/secrets.ts";
 
 /** Flags every command that talks to the broker takes, under the variable names users know. */
 export const brokerArgs = {
   // No default shown: the default URL carries a password, and --help never prints one.
-  url: sharedOption(URL_ENV, { description: "Broker URL, amqp:// or amqps://; else guest on localhost:5672", valueHint: "url" }),
+  url: sharedOption(URL_ENV, {
+    description: "Broker URL, amqp:// or amqps://, or a list of a cluster's nodes (commas or spaces between); else guest on localhost:5672",
+    valueHint: "url",
+    repeatable: true,
+  }),
+  "url-file": sharedOption(URL_FILE_ENV, {
+    description: "A file holding the broker URL (or list), e.g. a container secret: keeps the password out of ps and the environment",
+    valueHint: "file",
+  }),
   queue: sharedOption("FIBRPC_QUEUE", { description: "Queue the worker consumes from", fallback: DEFAULT_QUEUE, valueHint: "name" }),
   ca: sharedOption("FIBRPC_CA", { description: "amqps: PEM file of the CA(s) to trust instead of the system's", valueHint: "file" }),
   cert: sharedOption("FIBRPC_CERT", {
@@ -20,31 +30,36 @@ export const brokerArgs = {
   insecure: sharedFlag("FIBRPC_INSECURE", { description: "amqps: do NOT verify the broker's certificate (testing only; warns on every run)" }),
 };
 
-type BrokerOption = "url" | "queue" | "ca" | "cert" | "key";
+type BrokerOption = "url" | "url-file" | "queue" | "ca" | "cert" | "key";
 
 /** What the broker settings are read through: a command's Options, seen through the broker flags only. */
 export interface BrokerSettings {
   setting(name: BrokerOption): Setting | undefined;
   text(name: BrokerOption): string | undefined;
+  given(name: BrokerOption): string[];
   flag(name: "insecure"): boolean;
   readonly warnings: string[];
+  readonly env: Env;
 }
 
 export function brokerOptionsFrom(read: BrokerSettings): BrokerOptions {
-  const url = checkBrokerUrl(resolveUrl(read.text("url"), process.env));
-  const tls = tlsOptionsFrom(read, url);
-  return tls === undefined ? { urls: [url] } : { urls: [url], tls };
+  const resolved = resolveBrokerUrls({ flags: read.given("url"), flagFile: read.given("url-file").at(-1), env: read.env });
+  rememberSecretSources(resolved.sources);
+  if (passwordOnCommandLine(resolved)) read.warnings.push(PASSWORD_ON_COMMAND_LINE_WARNING);
+  const { urls } = resolved;
+  const tls = tlsOptionsFrom(read, urls);
+  return tls === undefined ? { urls } : { urls, tls };
 }
 
 /** TLS settings from --ca/--cert/--key/--insecure; undefined when none is given (amqps then trusts the system's CAs). */
-function tlsOptionsFrom(read: BrokerSettings, url: string): TlsOptions | undefined {
+function tlsOptionsFrom(read: BrokerSettings, urls: readonly string[]): TlsOptions | undefined {
   const ca = read.setting("ca");
   const cert = read.setting("cert");
   const key = read.setting("key");
   const insecure = read.flag("insecure");
   if (ca === undefined && cert === undefined && key === undefined && !insecure) return undefined;
-  if (!/^amqps:/i.test(url)) {
-    throw new UsageError("--ca, --cert, --key and --insecure (or FIBRPC_CA, FIBRPC_CERT, FIBRPC_KEY, FIBRPC_INSECURE) need an amqps:// URL");
+  if (!urls.every((url) => /^amqps:/i.test(url))) {
+    throw new UsageError("--ca, --cert, --key and --insecure (or FIBRPC_CA, FIBRPC_CERT, FIBRPC_KEY, FIBRPC_INSECURE) need amqps:// URLs");
   }
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--cert and --key go together: give both or neither");
   if (insecure) {
@@ -56,7 +71,8 @@ function tlsOptionsFrom(read: BrokerSettings, url: string): TlsOptions | undefin
     ...(cert === undefined ? {} : { cert: readPem(cert) }),
     ...(key === undefined ? {} : { key: readPem(key) }),
     verify: !insecure,
-    external: cert !== undefined && new URL(url).username === "",
+    // Log in by the certificate only where no URL names a user.
+    external: cert !== undefined && urls.every((url) => new URL(url).username === ""),
   };
 }
 

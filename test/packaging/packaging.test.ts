@@ -47,6 +47,11 @@ describe("packaging/fibrpc.service", () => {
     }
   });
 
+  test("hands the broker URL over as a credential file, read through AMQP_URL_FILE", () => {
+    expect(settings.get("LoadCredential")).toBe("amqp-url:/etc/fibrpc/amqp-url");
+    expect(unit).toContain("Environment=AMQP_URL_FILE=%d/amqp-url");
+  });
+
   test("restarts on failure, stops with SIGTERM and waits longer than the drain timeout", () => {
     expect(settings.get("Restart")).toBe("on-failure");
     expect(settings.get("KillSignal")).toBe("SIGTERM");
@@ -66,14 +71,25 @@ describe("packaging/deployment.yaml", () => {
     env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
     readinessProbe: Probe;
     livenessProbe: Probe;
+    volumeMounts: { name: string; mountPath: string }[];
   };
-  type PodSpec = { terminationGracePeriodSeconds: number; securityContext: { runAsNonRoot: boolean; runAsUser: number }; containers: Container[] };
+  type PodSpec = {
+    terminationGracePeriodSeconds: number;
+    securityContext: { runAsNonRoot: boolean; runAsUser: number };
+    containers: Container[];
+    volumes: { name: string; secret?: { secretName: string } }[];
+  };
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
 
-  test("is a Deployment whose AMQP_URL comes from a Secret", () => {
+  test("is a Deployment whose broker URL is a Secret mounted as a file, read through AMQP_URL_FILE", () => {
     expect(deployment.kind).toBe("Deployment");
-    expect(container?.env.find((entry) => entry.name === "AMQP_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "fibrpc-broker", key: "AMQP_URL" });
+    expect(container?.env.find((entry) => entry.name === "AMQP_URL")).toBeUndefined();
+    const file = container?.env.find((entry) => entry.name === "AMQP_URL_FILE")?.value ?? "";
+    const mount = container?.volumeMounts.find((entry) => file.startsWith(`${entry.mountPath}/`));
+    const volume = pod.volumes.find((entry) => entry.name === mount?.name);
+    expect(volume?.secret?.secretName).toBe("fibrpc-broker");
+    expect(file.slice((mount?.mountPath.length ?? 0) + 1)).toBe("amqp-url");
   });
 
   test("readiness and liveness run fibrpc health", () => {

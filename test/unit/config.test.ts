@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { checkBrokerUrl, DEFAULT_URL, resolveUrl } from "../../src/config.ts";
+import { checkBrokerUrl } from "../../src/config.ts";
 import { UsageError } from "../../src/errors.ts";
 import { formatDurationMs, parseDurationMs } from "../../src/duration.ts";
-
-describe("resolveUrl", () => {
-  test("flag wins over AMQP_URL, which wins over the default", () => {
-    expect(resolveUrl("amqp://flag", { AMQP_URL: "amqp://env" })).toBe("amqp://flag");
-    expect(resolveUrl(undefined, { AMQP_URL: "amqp://env" })).toBe("amqp://env");
-    expect(resolveUrl(undefined, {})).toBe(DEFAULT_URL);
-    expect(resolveUrl("", { AMQP_URL: "" })).toBe(DEFAULT_URL);
-  });
-});
 
 describe("durations", () => {
   test("plain numbers are seconds; units ms, s, m, h", () => {
@@ -54,5 +45,28 @@ describe("checkBrokerUrl", () => {
       expect(() => checkBrokerUrl(url)).toThrow(UsageError);
       expect(() => checkBrokerUrl(url)).not.toThrow(/hunter2/);
     }
+  });
+});
+
+describe("checkBrokerUrl: the query amqplib reads, and nothing it would ignore", () => {
+  test.each(["?heartbeat=10", "?heartbeat=0&frameMax=131072", "?channelMax=16&locale=en_US", "?frameMax=0", "?maxFrameSize=4096"])("accepts %p", (query) => {
+    expect(checkBrokerUrl(`amqp://h${query}`)).toBe(`amqp://h${query}`);
+  });
+
+  test.each([
+    ["?heartbeat=abc", "URL parameter heartbeat must be a whole number of seconds"],
+    ["?heartbeat=70000", "URL parameter heartbeat must be"],
+    ["?heartbeat=-1", "URL parameter heartbeat must be"],
+    ["?frameMax=100", "URL parameter frameMax must be 0 (no limit) or"],
+    ["?channelMax=1.5", "URL parameter channelMax must be"],
+    ["?locale=", "URL parameter locale must be"],
+    ["?heartbeat=5&heartbeat=6", "URL parameter heartbeat is given twice"],
+    ["?hearbeat=5", "unknown URL parameter 'hearbeat' (amqplib reads heartbeat, channelMax, frameMax, maxFrameSize, locale)"],
+    ["?password=S3cr3tXYZ", "unknown URL parameter 'password'"],
+    ["#frag", "has a '#' part"],
+  ])("refuses %p", (query, message) => {
+    expect(() => checkBrokerUrl(`amqp://h${query}`)).toThrow(UsageError);
+    expect(() => checkBrokerUrl(`amqp://h${query}`)).toThrow(message);
+    expect(() => checkBrokerUrl(`amqp://h${query}`)).not.toThrow(/S3cr3tXYZ/);
   });
 });

@@ -35,7 +35,8 @@ const QUERY_PARAMETERS: Record<string, { accepts: (value: string) => boolean; ex
  * Returns the URL unchanged when it is fine.
  */
 export function checkBrokerUrl(url: string, what = "--url"): string {
-  const shown = `'${clip(redactUrl(url))}'`;
+  // Redacted, and without its query or '#' part: a mistyped secret could sit there too.
+  const shown = `'${clip(redactUrl(url).replace(/[?#][^]*$/, "?…"))}'`;
   let parsed: URL;
   try {
     parsed = new URL(url);

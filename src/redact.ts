@@ -71,25 +71,38 @@ export function passwordsIn(text: string): string[] {
       // not a URL: the loose reading below still applies
     }
     const rest = piece.slice(SCHEME.exec(piece)?.[0].length ?? 0);
-    const at = rest.lastIndexOf("@");
-    if (at !== -1) {
-      const userinfo = rest.slice(0, at);
-      const colon = userinfo.indexOf(":");
-      if (colon === -1) continue; // a user name alone is no secret
-      const [user, password] = [userinfo.slice(0, colon), userinfo.slice(colon + 1)];
-      if (password !== "" && password !== user) found.add(password).add(decoded(password));
-      continue;
-    }
-    // No '@' and no host a parser could find: perhaps `user:password` with the host left out.
-    // A port is digits, and no secret.
-    const colon = rest.indexOf(":");
-    if (colon === -1 || parsedHost) continue;
-    const tail = rest.slice(colon + 1);
-    for (const candidate of [tail, tail.split(/[/?#]/)[0] ?? ""]) {
-      if (candidate !== "" && !/^\d+$/.test(candidate)) found.add(candidate);
-    }
+    for (const candidate of looseReadings(rest, parsedHost)) found.add(candidate).add(decoded(candidate));
   }
   return [...found].filter((secret) => secret !== "");
+}
+
+/**
+ * What may be a password in `rest` (a URL without its scheme) as a person may have typed it.
+ * With an '@': between any ':' of the user part and any '@' after it (a user name, or a
+ * password, may hold either). Without one, and no host a parser found: after any ':' that
+ * does not start a port (`user:password` with the host left out).
+ */
+function looseReadings(rest: string, parsedHost: boolean): string[] {
+  const readings: string[] = [];
+  const at = rest.lastIndexOf("@");
+  const positions = (char: string, text: string): number[] => [...text.matchAll(new RegExp(char, "g"))].map((match) => match.index);
+  if (at !== -1) {
+    const userinfo = rest.slice(0, at);
+    for (const colon of positions(":", userinfo)) {
+      const user = userinfo.slice(0, colon);
+      for (const end of [userinfo.length, ...positions("@", userinfo).filter((index) => index > colon)]) {
+        const password = userinfo.slice(colon + 1, end);
+        if (password !== user) readings.push(password);
+      }
+    }
+    return readings.filter((reading) => reading !== "");
+  }
+  if (parsedHost) return [];
+  for (const colon of positions(":", rest)) {
+    const tail = rest.slice(colon + 1);
+    readings.push(tail, tail.split(/[/?#]/)[0] ?? "");
+  }
+  return readings.filter((reading) => reading !== "" && !/^\d+$/.test(reading));
 }
 
 /**
@@ -98,25 +111,50 @@ export function passwordsIn(text: string): string[] {
  * its own, a malformed URL may be quoted) becomes `***`.
  */
 export function scrubSecrets(text: string, urls: readonly string[]): string {
-  let scrubbed = text;
-  for (const url of urls) {
-    if (url !== "") scrubbed = scrubbed.split(url).join(redactUrl(url));
-  }
-  return removeAll(scrubbed, urls.flatMap(passwordsIn));
+  return new SecretScrubber(urls).scrub(text);
 }
 
-/** Every secret out of a text, the longest first so that one containing another goes whole. */
+/** One URL's password out of a text: `scrubSecrets(text, [url])`. */
+export function scrubSecret(text: string, url: string): string {
+  return scrubSecrets(text, [url]);
+}
+
+/** scrubSecrets with the passwords worked out once, for a sink that scrubs every line it writes. */
+export class SecretScrubber {
+  private readonly urls: { url: string; redacted: string }[] = [];
+  private secrets: { secret: string; pattern: string | RegExp }[] = [];
+
+  constructor(urls: Iterable<string> = []) {
+    this.add(urls);
+  }
+
+  add(urls: Iterable<string>): void {
+    const found = new Set(this.secrets.map(({ secret }) => secret));
+    for (const url of urls) {
+      if (url === "" || this.urls.some((known) => known.url === url)) continue;
+      this.urls.push({ url, redacted: redactUrl(url) });
+      for (const secret of passwordsIn(url)) found.add(secret);
+    }
+    // The longest first, so that one containing another goes whole.
+    this.secrets = [...found]
+      .sort((a, b) => b.length - a.length)
+      .map((secret) => ({ secret, pattern: secret.length < MIN_FREE_MATCH ? wholeToken(secret) : secret }));
+  }
+
+  scrub(text: string): string {
+    let result = text;
+    for (const { url, redacted } of this.urls) result = result.split(url).join(redacted);
+    for (const { pattern } of this.secrets) result = typeof pattern === "string" ? result.split(pattern).join(MASK) : result.replace(pattern, MASK);
+    return result;
+  }
+}
+
 function removeAll(text: string, secrets: readonly string[]): string {
   let result = text;
   for (const secret of [...new Set(secrets)].sort((a, b) => b.length - a.length)) {
     result = secret.length < MIN_FREE_MATCH ? result.replace(wholeToken(secret), MASK) : result.split(secret).join(MASK);
   }
   return result;
-}
-
-/** One URL's password out of a text: `scrubSecrets(text, [url])`. */
-export function scrubSecret(text: string, url: string): string {
-  return scrubSecrets(text, [url]);
 }
 
 function wholeToken(secret: string): RegExp {

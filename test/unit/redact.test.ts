@@ -70,3 +70,15 @@ test("a URL without a password loses nothing", () => {
     expect(scrubSecrets(`at ${url}: refused`, [url])).toBe(`at ${url}: refused`);
   }
 });
+
+describe("argv words that may hold a password", () => {
+  test("every --url value, and words that look like URLs; not every word with a colon", async () => {
+    const { argvSecretSources } = await import("../../src/cli/secrets.ts");
+    expect(argvSecretSources(["call", "30", "--url", "u:pw", "--url=x:y", "--rtt-critical", "0.25:1s", "--queue", "a@b:c", "http://h"])).toEqual([
+      "u:pw",
+      "x:y",
+      "a@b:c",
+      "http://h",
+    ]);
+  });
+});

@@ -47,7 +47,8 @@ export class Options<A extends ArgsDef> {
     const value = this.values[name];
     const given = typeof value === "string" ? value : undefined;
     if (given !== undefined && given.trim() === "") throw new UsageError(`--${def.name} is empty: give it a value or leave it out`);
-    const chosen = given !== undefined ? { text: given, from: `--${def.name}` } : (this.fromEnv(def) ?? defaultOf(def));
+    const spelled = def.alias === undefined ? `--${def.name}` : `-${def.alias}/--${def.name}`;
+    const chosen = given !== undefined ? { text: given, from: spelled } : (this.fromEnv(def) ?? defaultOf(def));
     if (chosen !== undefined && def.choices !== undefined && !def.choices.includes(chosen.text)) {
       throw new UsageError(`${chosen.from} must be one of ${def.choices.join(", ")}; got '${clip(chosen.text)}'`);
     }

@@ -1,4 +1,4 @@
-import { parseDurationMs } from "../duration.ts";
+import { formatDurationMs, parseDurationMs } from "../duration.ts";
 import { UsageError } from "../errors.ts";
 import { clip } from "../text.ts";
 import type { Setting } from "./read-options.ts";
@@ -28,12 +28,25 @@ export function parseIntegerSetting({ text, from }: Setting, { min, max }: { min
   return value;
 }
 
+/**
+ * The longest duration any setting takes (--timeout, -t, --drain-timeout, --duration...). A
+ * JavaScript timer holds at most 2^31-1 ms (24.8 days) and fires at once beyond it, with a
+ * TimeoutOverflowWarning: `--timeout 999999999` timed out after milliseconds. A day is far
+ * more than any of them needs; above it is bad usage, saying so.
+ */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
 export interface DurationLimits {
   max?: number;
 }
 
-export function parseDurationSetting({ text, from }: Setting, _limits: DurationLimits = {}): number {
+export function parseDurationSetting({ text, from }: Setting, { max = MAX_DURATION_MS }: DurationLimits = {}): number {
   const ms = parseDurationMs(text);
   if (ms === undefined || ms <= 0) throw new UsageError(`${from} needs a positive duration such as 2, 0.5, 500ms, 2s or 1m; got '${clip(text)}'`);
+  if (ms > max) throw new UsageError(`${from} must be at most ${formatLimit(max)}; got '${clip(text)}'`);
   return ms;
+}
+
+function formatLimit(ms: number): string {
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : formatDurationMs(ms);
 }

@@ -226,7 +226,7 @@ describe("fibrpc health: bad usage is UNKNOWN (3), with a status line", () => {
   const cases: [string, string[], Record<string, string>, string][] = [
     ["unknown flag", ["--warning", "5"], {}, "unknown option '--warning' for 'health'"],
     ["bad range", ["--backlog-warning", "ten"], {}, "--backlog-warning: 'ten' is not a threshold range"],
-    ["bad duration", ["--timeout", "0"], {}, "--timeout needs a positive duration"],
+    ["bad duration", ["--timeout", "0"], {}, "-t/--timeout needs a positive duration"],
     ["bad env value", [], { FIBRPC_HEALTH_MIN_CONSUMERS: "many" }, "FIBRPC_HEALTH_MIN_CONSUMERS (for --min-consumers) needs a whole number"],
     ["bad boolean env", [], { FIBRPC_HEALTH_PROBE: "maybe" }, "FIBRPC_HEALTH_PROBE (for --probe) must be 1 or 0"],
   ];

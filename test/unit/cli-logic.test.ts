@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
 import { checkArgv, valuesOf } from "../../src/cli/argv.ts";
-import { parseDurationSetting, parseIntegerSetting } from "../../src/cli/values.ts";
+import { MAX_DURATION_MS, parseDurationSetting, parseIntegerSetting } from "../../src/cli/values.ts";
 import {
   BrokerRefusedError,
   BrokerUnreachableError,
@@ -105,6 +105,14 @@ describe("flag values", () => {
     expect(parseIntegerSetting({ text: "64", from }, { min: 1, max: 100 })).toBe(64);
     expect(() => parseIntegerSetting({ text: "0", from }, { min: 1, max: 100 })).toThrow(UsageError);
     expect(() => parseIntegerSetting({ text: "ten", from }, { min: 1, max: 100 })).toThrow(UsageError);
+  });
+
+  test("durations have a maximum no timer overflows: 24h, said in the error", () => {
+    expect(MAX_DURATION_MS).toBeLessThan(2 ** 31 - 1);
+    expect(parseDurationSetting({ text: "24h", from: "--timeout" })).toBe(MAX_DURATION_MS);
+    for (const text of ["999999999", "24.001h", "1441m", "99999999999999999999999"]) {
+      expect(() => parseDurationSetting({ text, from: "--timeout" })).toThrow(`--timeout must be at most 24h; got '${text}'`);
+    }
   });
 
   test("durations must be positive", () => {

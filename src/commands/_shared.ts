@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { URL_ENV, URL_FILE_ENV } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { DEFAULT_QUEUE } from "../protocol.ts";
+import { clip } from "../text.ts";
 import type { BrokerOptions, TlsOptions } from "../rpc/broker.ts";
 import { PASSWORD_ON_COMMAND_LINE_WARNING, passwordOnCommandLine, resolveBrokerUrls } from "../cli/broker-urls.ts";
 import { sharedFlag, sharedOption } from "../cli/options.ts";
@@ -81,10 +82,19 @@ function readPem({ text: path, from }: Setting): Buffer {
     return readFileSync(path);
   } catch (error) {
     const reason = typeof error === "object" && error !== null && "code" in error ? String(error.code) : String(error);
-    throw new UsageError(`cannot read ${from} file '${path}': ${reason}`);
+    throw new UsageError(`cannot read ${from} file '${clip(path)}': ${reason}`);
   }
 }
 
+/** AMQP's limit on a queue name (a short string): a longer one makes the broker close the channel. */
+const MAX_QUEUE_NAME_BYTES = 255;
+
 export function queueFrom(read: BrokerSettings): string {
-  return read.text("queue") ?? DEFAULT_QUEUE;
+  const setting = read.setting("queue");
+  if (setting === undefined) return DEFAULT_QUEUE;
+  const bytes = Buffer.byteLength(setting.text, "utf8");
+  if (bytes > MAX_QUEUE_NAME_BYTES) {
+    throw new UsageError(`${setting.from}: a queue name is at most ${MAX_QUEUE_NAME_BYTES} bytes; got ${bytes} ('${clip(setting.text)}')`);
+  }
+  return setting.text;
 }

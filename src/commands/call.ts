@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { FibrpcError, UsageError } from "../errors.ts";
-import { parseN } from "../protocol.ts";
 import { RpcClient, type CallOptions, type CallOutcome } from "../rpc/client.ts";
 import { withHint } from "../cli/hints.ts";
+import { parseArgumentN } from "../cli/n-argument.ts";
 import { commandArgs, flag, option } from "../cli/options.ts";
 import { writeStdout, warnOnStderr } from "../cli/output.ts";
 import { Options } from "../cli/read-options.ts";
@@ -33,7 +33,7 @@ export default defineCommand({
   args: callArgs,
   async run({ args, rawArgs }) {
     const read = new Options(callArgs, args, rawArgs);
-    const ns = args._.map(parseArgumentN);
+    const ns = args._.map((text) => parseArgumentN(text));
     if (ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30'");
     const startedAtMs = Date.now();
     const timeoutMs = read.duration("timeout");
@@ -60,12 +60,6 @@ export default defineCommand({
     if (firstFailure && !firstFailure.ok) throw describeFailure(firstFailure, outcomes);
   },
 });
-
-function parseArgumentN(text: string): number {
-  const parsed = parseN(text, Number.MAX_SAFE_INTEGER);
-  if (parsed.ok) return parsed.n;
-  throw new UsageError(`invalid n '${text}': ${parsed.error.code === "OUT_OF_RANGE" ? "too large" : "expected a non-negative decimal integer"}`);
-}
 
 /** Plain output stops at the first failure, so line i of stdout is always the answer for argument i. */
 function formatPlain(outcomes: readonly CallOutcome[]): string {

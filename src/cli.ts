@@ -10,8 +10,7 @@ import { BENCH_EXIT_CODES_HELP, CALL_EXIT_CODES_HELP, EXIT, EXIT_BY_SIGNAL, SERV
 import { COMMIT, VERSION } from "./version.ts";
 import { checkArgv, type ArgvProblem } from "./cli/argv.ts";
 import { stackTracesWanted } from "./cli/debug.ts";
-import { STANDARD_FAILURES, type FailureConvention } from "./cli/failure.ts";
-import { withHint } from "./cli/hints.ts";
+import { describeFailure, STANDARD_FAILURES, type FailureConvention } from "./cli/failure.ts";
 import { ignoreStderrErrors, writeStderrLine, writeStdout } from "./cli/output.ts";
 import { argvSecretSources, rememberSecretSources } from "./cli/secrets.ts";
 import { installSignalHandlers } from "./cli/signals.ts";
@@ -137,22 +136,14 @@ function isCittyUsageError(error: unknown): error is Error {
   return error instanceof Error && error.name === "CLIError";
 }
 
-/** The failure in words: an expected one says what happened; anything else is a bug, and says so. */
-function describeFailure(error: unknown): string {
-  if (error instanceof FibrpcError) return withHint(error);
-  const detail = error instanceof Error ? error.message : String(error);
-  return `internal error (a bug; please report it): ${detail}${stackTracesWanted() ? "" : " (FIBRPC_DEBUG=1 shows where)"}`;
-}
-
 async function fail(error: unknown): Promise<number> {
   const failure = isCittyUsageError(error) ? new UsageError(stripAnsi(error.message)) : error;
   const { failures, rawArgs } = running;
   // A reader that went away (`| head -1`) is no failure to tell anyone about.
   if (!(failure instanceof FibrpcError && failure.kind === "output-closed")) {
-    await failures.report(failure, describeFailure(failure), { rawArgs, env: process.env });
-  }
-  if (!(failure instanceof FibrpcError) && failure instanceof Error && failure.stack !== undefined && stackTracesWanted()) {
-    for (const line of failure.stack.split("\n")) await writeStderrLine(line);
+    const { message, details } = describeFailure(failure, stackTracesWanted());
+    await failures.report(failure, message, { rawArgs, env: process.env });
+    for (const line of details) await writeStderrLine(line);
   }
   return failures.exitCode(failure);
 }

@@ -1,4 +1,6 @@
+import { FibrpcError } from "../errors.ts";
 import { exitCodeFor } from "../exit-codes.ts";
+import { withHint } from "./hints.ts";
 import type { Env } from "./read-options.ts";
 import { writeStderrLine } from "./output.ts";
 
@@ -24,3 +26,15 @@ export const STANDARD_FAILURES: FailureConvention = {
   exitCode: exitCodeFor,
   report: (_error, message) => writeStderrLine(`fibrpc: ${message}`),
 };
+
+/**
+ * The failure in words: an expected one says what happened (with its hint); anything else is a
+ * bug and says so, in one line. Its stack trace only when asked for (FIBRPC_DEBUG=1, or
+ * serve's --log-level debug): a user's terminal is no place for one by default.
+ */
+export function describeFailure(error: unknown, stackTraces: boolean): { message: string; details: string[] } {
+  if (error instanceof FibrpcError) return { message: withHint(error), details: [] };
+  const detail = error instanceof Error ? error.message : String(error);
+  const stack = error instanceof Error && stackTraces ? (error.stack?.split("\n") ?? []) : [];
+  return { message: `internal error (a bug; please report it): ${detail}${stackTraces ? "" : " (FIBRPC_DEBUG=1 shows where)"}`, details: stack };
+}

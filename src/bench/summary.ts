@@ -1,4 +1,5 @@
 import { formatDurationMs } from "../duration.ts";
+import { escapeControl } from "../escape.ts";
 import { plural } from "../text.ts";
 import type { LatencyHistogram } from "./histogram.ts";
 
@@ -32,7 +33,9 @@ export interface SummaryInput {
 }
 
 export function summarize(input: SummaryInput): BenchSummary {
-  const errors = Object.fromEntries([...input.errors.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  // An error code is whatever the worker sent: escaped before it reaches a terminal or a JSON consumer's.
+  const entries = [...input.errors.entries()].map(([code, count]): [string, number] => [escapeControl(code), count]);
+  const errors = Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
   const failed = Object.values(errors).reduce((sum, count) => sum + count, 0);
   const calls = input.ok + failed;
   const seconds = input.elapsedMs / 1000;

@@ -6,6 +6,7 @@ import { parseArgumentN } from "../cli/n-argument.ts";
 import { commandArgs, flag, option } from "../cli/options.ts";
 import { writeStdout, warnOnStderr } from "../cli/output.ts";
 import { Options } from "../cli/read-options.ts";
+import { sanitize } from "../cli/secrets.ts";
 import { rejectOnInterrupt } from "../cli/signals.ts";
 import { brokerArgs, brokerOptionsFrom, queueFrom } from "./_shared.ts";
 
@@ -77,7 +78,8 @@ function formatJson(outcomes: readonly CallOutcome[]): string {
       JSON.stringify(
         outcome.ok
           ? { n: outcome.n, ok: true, value: outcome.value }
-          : { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: outcome.error.code, message: withHint(outcome.error) } },
+          : // A server's code and message are a peer's text: sanitised like every line we show.
+            { n: outcome.n, ok: false, error: { kind: outcome.error.kind, code: sanitize(outcome.error.code), message: sanitize(withHint(outcome.error)) } },
       ),
     )
     .map((line) => `${line}\n`)

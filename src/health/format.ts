@@ -16,7 +16,7 @@ export interface Report {
 
 /**
  * The one status line of the monitoring-plugin convention:
- *   FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
+ *   FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
  * What is wrong comes first (most severe first), then what was seen; perfdata after `|`.
  */
 export function formatStatusLine(report: Report): string {

@@ -13,6 +13,7 @@ export type ErrorKind =
   | "requests-failed" // bench: some of its requests failed (counted in its summary)
   | "output-failed" // stdout could not be written (disk full, I/O error)
   | "output-closed" // stdout's reader went away (`| head`): not a failure to report
+  | "cannot-listen" // serve --http: the address cannot be listened on (port in use, not this host's)
   | "interrupted"; // SIGINT / SIGTERM / SIGHUP
 
 /** The string code of each kind, as scripts read it (`call --json`); a server's error reply carries its own. */
@@ -26,6 +27,7 @@ const CODE_OF_KIND: Record<ErrorKind, string> = {
   "requests-failed": "REQUESTS_FAILED",
   "output-failed": "OUTPUT_FAILED",
   "output-closed": "OUTPUT_CLOSED",
+  "cannot-listen": "CANNOT_LISTEN",
   interrupted: "INTERRUPTED",
 };
 
@@ -78,13 +80,13 @@ export class NoServerError extends FibrpcError {
 }
 
 export class TimeoutError extends FibrpcError {
-  constructor(message: string) {
-    super("timeout", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("timeout", message, options);
   }
 }
 
 export class BrokerUnreachableError extends FibrpcError {
-  constructor(message: string, options?: { cause?: unknown; hint?: ErrorHint }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string; hint?: ErrorHint }) {
     super("unreachable", message, options);
   }
 }
@@ -93,8 +95,15 @@ export class BrokerUnreachableError extends FibrpcError {
 export class CertificateRejectedError extends BrokerUnreachableError {}
 
 export class BrokerRefusedError extends FibrpcError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super("refused", message, options);
+  }
+}
+
+/** `serve --http`: the port is taken or the address is not one of this host's; found out before consuming starts. */
+export class CannotListenError extends FibrpcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("cannot-listen", message, options);
   }
 }
 

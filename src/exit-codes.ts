@@ -8,6 +8,8 @@ export const EXIT = {
   ok: 0,
   serverError: 1,
   requestsFailed: 1, // bench: the counts by code are in its summary
+  /** serve only (it never gets an error reply, so 1 means nothing else there): --http cannot listen. */
+  cannotListen: 1,
   usage: 2,
   noServer: 3,
   timeout: 4,
@@ -31,6 +33,7 @@ const EXIT_BY_KIND: Record<Exclude<ErrorKind, "interrupted">, number> = {
   refused: EXIT.refused,
   "output-failed": EXIT.outputFailed,
   "output-closed": EXIT.outputClosed,
+  "cannot-listen": EXIT.cannotListen,
 };
 
 export function exitCodeFor(error: unknown): number {
@@ -79,7 +82,8 @@ ${OUTPUT_AND_BUGS}
 export const SERVE_EXIT_CODES_HELP = `EXIT CODES
 
   0    stopped by SIGTERM, SIGINT or SIGHUP after draining (or when --drain-timeout ran out)
-  2    bad usage
+  1    --http cannot listen: the port is in use, or the address is not this host's (before consuming starts)
+  2    bad usage, a bad --http address included
   5    the broker's TLS certificate did not verify on the first connection
   6    the broker refused us on the first connection: authentication, vhost, permissions
   70   internal error: a bug (one line on stderr; FIBRPC_DEBUG=1 or --log-level debug adds the stack trace)

@@ -1,7 +1,8 @@
 /**
- * The wire contract (SPEC §1), free of I/O: what a request body may be, what a reply
- * looks like, and how to read one back. Shared by the worker and the client.
+ * The wire contract (SPEC §1), free of I/O: what a request body may be, what a request and a
+ * reply carry, and how to read a reply back. Shared by the worker and the client.
  */
+import type { Options } from "amqplib";
 
 export const DEFAULT_QUEUE = "rpc_queue";
 export const APP_ID = "fibrpc";
@@ -106,6 +107,49 @@ function isErrorEnvelope(value: unknown): value is { error: ErrorBody } {
     "message" in error &&
     typeof error.message === "string"
   );
+}
+
+/** W3C Trace Context headers a request carries (the worker echoes them with its own span id). */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate?: string | undefined;
+}
+
+/** What amqplib publishes, with the two properties every request has spelled out. */
+export type RequestProperties = Options.Publish & { correlationId: string; replyTo: string };
+
+export interface RequestEnvelope {
+  correlationId: string;
+  replyTo: string;
+  /** When the request is sent and when its caller stops waiting, epoch ms. */
+  nowMs: number;
+  deadlineMs: number;
+  trace?: TraceHeaders | undefined;
+}
+
+/**
+ * The properties of every request fibrpc sends (SPEC §1): besides what the tutorials set
+ * (reply_to, correlation_id), a content type, the caller's remaining wait as `expiration` (a
+ * request nobody took in time dies in the queue instead of being computed for nobody), the
+ * send time, the app id, and `mandatory`, so an unroutable request comes back at once instead
+ * of vanishing.
+ */
+export function requestProperties(envelope: RequestEnvelope): RequestProperties {
+  const properties: RequestProperties = {
+    correlationId: envelope.correlationId,
+    replyTo: envelope.replyTo,
+    mandatory: true,
+    contentType: TEXT_PLAIN,
+    // At least 1: a zero expiration means "deliver only to a consumer waiting right now".
+    expiration: String(Math.max(1, Math.ceil(envelope.deadlineMs - envelope.nowMs))),
+    timestamp: Math.floor(envelope.nowMs / 1000),
+    appId: APP_ID,
+  };
+  if (envelope.trace !== undefined) {
+    const { traceparent, tracestate } = envelope.trace;
+    properties.headers = tracestate === undefined ? { traceparent } : { traceparent, tracestate };
+  }
+  return properties;
 }
 
 /**

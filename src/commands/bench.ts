@@ -4,7 +4,7 @@ import { formatNSpec, parseNSpec, pickN } from "../bench/n-spec.ts";
 import { CLEAR_LINE, formatProgress, redrawLine } from "../bench/progress.ts";
 import { formatErrors, formatSummary, summarize, type BenchSummary } from "../bench/summary.ts";
 import { BenchTally, ExpectedAnswers } from "../bench/tally.ts";
-import { LoadGenerator, type LoadGoal } from "../rpc/load-generator.ts";
+import { LoadGenerator, type LoadGoal } from "../bench/load-generator.ts";
 import { commandArgs, flag, option } from "../cli/options.ts";
 import { writeStdout, warnOnStderr } from "../cli/output.ts";
 import { Options, type Setting } from "../cli/read-options.ts";
@@ -81,7 +81,7 @@ export default defineCommand({
     });
     await writeStdout(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     if (interruption.aborted) throw new InterruptedError(stopSignal());
-    if (generator.connectionLost) throw generator.connectionLost;
+    if (generator.failure) throw generator.failure;
     if (summary.failed > 0) throw failuresError(summary);
   },
 });

@@ -25,6 +25,10 @@ const serveArgs = commandArgs("serve", {
   }),
   "log-format": option({ description: "Log lines on stderr as text or JSON", fallback: "pretty", choices: ["pretty", "json"], legacyUnprefixedEnv: true }),
   "log-level": option({ description: "Least severe level logged", fallback: "info", choices: LOG_LEVELS, legacyUnprefixedEnv: true }),
+  http: option({
+    description: "Serve /metrics (Prometheus), /livez and /readyz on this address, e.g. :9464 or 127.0.0.1:9464; off when not given",
+    valueHint: "addr",
+  }),
 });
 
 export default defineCommand({
@@ -35,19 +39,29 @@ export default defineCommand({
     const level = logLevel(read.text("log-level"));
     if (level === "debug") showStackTraces();
     const log = createWorkerLog(read.text("log-format") === "json" ? "json" : "pretty", level);
+    const queue = queueFrom(read);
+    const httpAddress = read.text("http");
+    // Imported only with --http: without it, the HTTP code is never initialised (nor by any other command).
+    const endpoint = httpAddress === undefined ? undefined : (await import("../ops/endpoint.ts")).OperatorEndpoint.prepare(httpAddress, queue);
     const server = new FibServer({
       broker: brokerOptionsFrom(read),
-      queue: queueFrom(read),
+      queue,
       queueKind: read.text("queue-type") === "quorum" ? "quorum" : "classic",
       prefetch: read.integer("prefetch", { min: 1, max: 65_535 }),
       maxN: read.integer("max-n", { min: 0, max: MAX_N_LIMIT }),
       drainTimeoutMs: read.duration("drain-timeout"),
       log,
+      observer: endpoint?.metrics,
     });
     // Through the log, so that --log-format json stays all JSON.
     for (const warning of read.warnings) log.warn(warning);
+    if (endpoint !== undefined) log.info(`HTTP on ${await endpoint.listen(server, log)}: /metrics, /livez, /readyz`);
     interruption.addEventListener("abort", () => void server.stop(stopSignal()), { once: true });
-    await server.run();
+    try {
+      await server.run();
+    } finally {
+      endpoint?.stop();
+    }
   },
 });
 

@@ -25,6 +25,17 @@ export function evaluate(observation: Observation, thresholds: Thresholds): Verd
 }
 
 function findReasons(observation: Observation, thresholds: Thresholds): Reason[] {
+  return [...serviceReasons(observation, thresholds), ...nodeReasons(observation)];
+}
+
+/** A listed node that does not answer is worth a warning: the service still works through the others. */
+function nodeReasons({ reached, nodes }: Observation): Reason[] {
+  if (!reached || nodes === undefined || nodes.down.length === 0) return [];
+  const which = nodes.down.map((down) => `${down.node} (${down.message})`).join(", ");
+  return [{ state: "WARNING", message: `${nodes.down.length} of ${nodes.listed} broker nodes not answering: ${which}` }];
+}
+
+function serviceReasons(observation: Observation, thresholds: Thresholds): Reason[] {
   if (!observation.reached) return [{ state: "CRITICAL", message: observation.message }];
   if (!observation.queueExists) return [{ state: "CRITICAL", message: "queue does not exist" }];
   const reasons: Reason[] = [];

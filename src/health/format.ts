@@ -67,12 +67,16 @@ function summary({ observation, verdict }: Report): string {
   const probe = observation.probe;
   if (probe.kind === "answered" || probe.kind === "error-reply") facts.push(`round trip ${formatDurationMs(probe.rttMs)}`);
   else if (probe.kind === "skipped") facts.push(probe.why === "disabled" ? "probe off" : "probe not sent");
+  const { nodes } = observation;
+  if (nodes !== undefined) facts.push(`${nodes.up} of ${nodes.listed} nodes up${nodes.via === undefined ? "" : `, checked via ${nodes.via}`}`);
   return oneLine(`${observation.queue}: ${[...problems, facts.join(", ")].join("; ")}`);
 }
 
 /** Perfdata in the standard syntax `label=value[UOM];[warn];[crit]`, only for values actually measured. */
 export function formatPerfdata({ observation, thresholds }: Report): string {
-  if (!observation.reached || !observation.queueExists) return "";
+  // label=value;warn;crit;min;max: the state comes from the reasons, the graph gets its scale.
+  const nodes = observation.nodes === undefined ? [] : [`nodes_up=${observation.nodes.up};;;0;${observation.nodes.listed}`];
+  if (!observation.reached || !observation.queueExists) return nodes.join(" ");
   const items = [
     `consumers=${observation.consumers};;${thresholds.minConsumers}:`,
     `ready=${observation.ready};${formatRange(thresholds.backlogWarning)};${formatRange(thresholds.backlogCritical)}`,
@@ -81,7 +85,7 @@ export function formatPerfdata({ observation, thresholds }: Report): string {
   if (probe.kind === "answered" || probe.kind === "error-reply") {
     items.push(`rtt=${(probe.rttMs / 1000).toFixed(6)}s;${formatRange(thresholds.rttWarning)};${formatRange(thresholds.rttCritical)}`);
   }
-  return items.join(" ");
+  return [...items, ...nodes].join(" ");
 }
 
 /** Monitoring tools read the first line only; `|` would start perfdata early. */

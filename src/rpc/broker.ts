@@ -1,6 +1,6 @@
 import type { ChannelModel, Options, RecoveringChannelModel, RecoveryOptions } from "amqplib";
 import { redactUrl, scrubSecret } from "../redact.ts";
-import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError, NoServerError } from "../errors.ts";
+import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError } from "../errors.ts";
 
 /** How to reach the broker: everything a command needs to open a connection. */
 export interface BrokerOptions {
@@ -67,23 +67,30 @@ export interface NodeConnection {
   url: string;
 }
 
+export interface WalkOptions {
+  /** Index in the list of the first node to try; random by default, so that many processes given one list spread over it. */
+  start?: number | undefined;
+  /** Nodes not to try (the one just lost), unless nothing else is listed. */
+  skip?: string | undefined;
+  /** Epoch ms after which no node is tried, and no attempt lasts longer than what is left. */
+  deadlineMs?: number | undefined;
+}
+
 /**
- * One plain connection, for short-lived commands: the listed nodes are tried in turn, starting
- * at `start` (random by default, so that many processes given one list spread over its nodes),
- * until one accepts. A refused node costs a round trip, a silent one the connect timeout.
- * When none accepts, the error of the most telling failure is thrown, typed: a refusal of our
- * credentials or a certificate problem outranks a node that is merely down.
+ * One plain connection, for short-lived commands: the listed nodes are tried in turn until one
+ * accepts. A refused node costs a round trip, a silent one the connect timeout (or what is left
+ * of the deadline). When none accepts, the most telling failure is thrown, typed: a refusal of
+ * our credentials or a certificate problem outranks a node that is merely down.
  */
-export async function openConnection(
-  options: BrokerOptions,
-  start = Math.floor(Math.random() * options.urls.length),
-): Promise<NodeConnection> {
+export async function openConnection(options: BrokerOptions, walk: WalkOptions = {}): Promise<NodeConnection> {
   const amqp = await amqplib();
   const failures: FibrpcError[] = [];
-  for (let offset = 0; offset < options.urls.length; offset++) {
-    const url = options.urls[(start + offset) % options.urls.length] ?? options.urls[0];
+  for (const url of nodeOrder(options.urls, walk)) {
+    const leftMs = walk.deadlineMs === undefined ? Number.POSITIVE_INFINITY : walk.deadlineMs - Date.now();
+    if (leftMs <= 0 && failures.length > 0) break;
+    const timeout = Math.max(1, Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, leftMs));
     try {
-      return { connection: await amqp.connect(connectTarget(url, options), socketOptions(options, amqp)), url };
+      return { connection: await amqp.connect(connectTarget(url, options), { ...socketOptions(options, amqp), timeout }), url };
     } catch (error) {
       failures.push(classifyBrokerError(error, url));
     }
@@ -91,8 +98,16 @@ export async function openConnection(
   throw mostTellingFailure(failures);
 }
 
+/** The order in which to try the nodes: from `start` round the list, a node to skip moved to the end. Pure. */
+export function nodeOrder(urls: readonly string[], walk: Pick<WalkOptions, "start" | "skip"> = {}): string[] {
+  const start = walk.start ?? Math.floor(Math.random() * urls.length);
+  const rotated = urls.map((_, offset) => urls[(start + offset) % urls.length] ?? "");
+  if (walk.skip === undefined) return rotated;
+  return [...rotated.filter((url) => url !== walk.skip), ...rotated.filter((url) => url === walk.skip)];
+}
+
 /** Of the failures of one walk over the nodes, the one to report; with several nodes all down, one line naming each. */
-function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcError {
+export function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcError {
   const [first] = failures;
   if (first === undefined) throw new Error("no broker node was tried");
   const configuration = failures.find((failure) => failure.kind === "refused" || failure instanceof CertificateRejectedError);
@@ -139,6 +154,13 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
     // A channel closed with 403 comes after a good login: the user lacks a permission.
     const what = /^Channel closed/.test(raw) ? "refused an operation: this user lacks a permission" : "refused the login: wrong user or password";
     return new BrokerRefusedError(`broker at ${where} ${what} (${detail})`, { cause: error });
+  }
+  if (/RESOURCE[-_]LOCKED|\b405\b/.test(raw)) {
+    // Another connection declared the queue exclusive: only it may look at it or consume from it.
+    return new BrokerRefusedError(`broker at ${where} refused access to the queue: it is exclusive to another connection (${detail})`, {
+      cause: error,
+      code: "QUEUE_LOCKED",
+    });
   }
   if (/NOT_ALLOWED|530/.test(raw) || /Expected ConnectionOpenOk; got <ConnectionClose/.test(raw)) {
     return new BrokerRefusedError(`broker at ${where} refused access to the virtual host: it is missing or this user has no permission on it`, {
@@ -197,13 +219,6 @@ export async function inspectQueue(connection: ChannelModel, queue: string): Pro
     if (isNotFound(error)) return null;
     throw error;
   }
-}
-
-/** The no-server verdict for a queue's consumer count (null: the queue does not exist), or undefined when a server is there. */
-export function noServerError(queue: string, consumers: number | null): NoServerError | undefined {
-  if (consumers === null) return new NoServerError(`no server: queue '${queue}' does not exist`);
-  if (consumers === 0) return new NoServerError(`no server: queue '${queue}' has no consumer`);
-  return undefined;
 }
 
 /** What a dropped connection means to whoever was waiting on it. */

@@ -87,7 +87,7 @@ describe("n", () => {
   test("a 10,000-digit n is too large, the message quoting a short piece of it", async () => {
     const result = await runFibrpc(["call", "1".repeat(10_000)]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("is too large: at most 9007199254740991");
+    expect(result.stderr).toContain("': too large, at most 9007199254740991");
     expect(result.stderr.length).toBeLessThan(160);
   });
 

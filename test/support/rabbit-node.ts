@@ -3,7 +3,7 @@
  * reconfigure a broker (outages, TLS) without touching the shared one on 5672. Needs the Debian
  * rabbitmq-server package and root (the node runs as the rabbitmq user in a folder it owns).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface RabbitNodeOptions {
@@ -67,6 +67,25 @@ async function freePorts([low, high]: [number, number] = [40_000, 57_999]): Prom
   throw new Error("no free ports for a throwaway RabbitMQ node");
 }
 
+function pidFileIn(dir: string): string {
+  return join(dir, "rabbitmq.pid");
+}
+
+/**
+ * Whether `pid` is a live Erlang VM: a zombie (killed, not yet reaped) counts as dead, and the
+ * name check keeps a recycled pid from passing for the node.
+ */
+function beamAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // "pid (comm) state …"
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return stat.includes("(beam") && state !== "Z";
+  } catch {
+    return false;
+  }
+}
+
 async function tcpOpen(port: number): Promise<boolean> {
   try {
     const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
@@ -97,7 +116,20 @@ export class RabbitNode {
     return `amqps://guest:guest@127.0.0.1:${this.tlsPort}`;
   }
 
+  /** Prepares a node's folder and starts it; waits until it listens. */
   static async start(options: RabbitNodeOptions): Promise<RabbitNode> {
+    const node = await RabbitNode.prepare(options);
+    try {
+      await node.boot(30_000, options.tls ? node.tlsPort : node.port);
+    } catch (error) {
+      await node.destroy();
+      throw error;
+    }
+    return node;
+  }
+
+  /** Writes the node's folder (config, plugins, files) on free ports, without starting it. */
+  static async prepare(options: RabbitNodeOptions): Promise<RabbitNode> {
     const [port, distPort, tlsPort] = await freePorts(options.portRange);
     const dir = mkdtempSync(`/tmp/fibrpc-rabbit-${options.label}-`);
     const nodeName = `fibrpc-${options.label}-${port}@localhost`;
@@ -118,15 +150,23 @@ export class RabbitNode {
       RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
       RABBITMQ_LOG_BASE: join(dir, "log"),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+      // The Erlang VM writes its OS pid here: what kill() signals.
+      RABBITMQ_PID_FILE: pidFileIn(dir),
     };
-    const node = new RabbitNode(nodeName, port, tlsPort, dir, env);
-    const started = await run(["rabbitmq-server", "-detached"], env);
+    return new RabbitNode(nodeName, port, tlsPort, dir, env);
+  }
+
+  /**
+   * Starts the Erlang VM (first time, or again after kill()) and waits until `port` accepts
+   * connections, i.e. the broker has booted (listeners open last). Its data folder is kept, so a
+   * node that was in a cluster comes back into it.
+   */
+  async boot(timeoutMs = 30_000, port = this.port): Promise<void> {
+    const started = await run(["rabbitmq-server", "-detached"], this.env);
     if (started.code !== 0) throw new Error(`rabbitmq-server -detached failed: ${started.output}`);
-    if (!(await node.waitUntilListening(30_000, options.tls ? tlsPort : port))) {
-      await node.destroy();
-      throw new Error(`throwaway RabbitMQ node ${nodeName} did not listen on ${port}; see ${dir}/log`);
+    if (!(await this.waitUntilListening(timeoutMs, port))) {
+      throw new Error(`throwaway RabbitMQ node ${this.nodeName} did not listen on ${port}; see ${this.dir}/log`);
     }
-    return node;
   }
 
   async waitUntilListening(timeoutMs = 15_000, port = this.port): Promise<boolean> {
@@ -138,9 +178,50 @@ export class RabbitNode {
     return false;
   }
 
-  private async ctl(...args: string[]): Promise<void> {
-    const result = await run(["rabbitmqctl", "-n", this.nodeName, ...args], this.env);
-    if (result.code !== 0) throw new Error(`rabbitmqctl ${args.join(" ")} failed: ${result.output}`);
+  /** Runs a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues, …) against this node; returns its output. */
+  async run(tool: string, ...args: string[]): Promise<string> {
+    const result = await run([tool, "-n", this.nodeName, ...args], this.env);
+    if (result.code !== 0) throw new Error(`${tool} ${args.join(" ")} failed: ${result.output}`);
+    return result.output;
+  }
+
+  private async ctl(...args: string[]): Promise<string> {
+    return this.run("rabbitmqctl", ...args);
+  }
+
+  private get pidFile(): string {
+    return pidFileIn(this.dir);
+  }
+
+  /** The OS pid of the node's Erlang VM, from its pid file; undefined when it is not running. */
+  osPid(): number | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.pidFile, "utf8");
+    } catch {
+      return undefined;
+    }
+    const pid = Number.parseInt(text.trim(), 10);
+    return Number.isInteger(pid) && pid > 0 && beamAlive(pid) ? pid : undefined;
+  }
+
+  /**
+   * kill -9 of the Erlang VM, as a crash or power loss would do it: no goodbye to peers or clients.
+   * Returns once the process is gone, with whether there was one to kill.
+   */
+  async kill(): Promise<boolean> {
+    const pid = this.osPid();
+    // The pid file outlives a killed VM: removing it keeps a later kill() off a recycled pid.
+    rmSync(this.pidFile, { force: true });
+    if (pid === undefined) return false;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      return false;
+    }
+    const deadline = Date.now() + 10_000;
+    while (beamAlive(pid) && Date.now() < deadline) await Bun.sleep(20);
+    return true;
   }
 
   /** Stops the broker application (clients see 320 CONNECTION_FORCED); the Erlang node stays up. */
@@ -153,14 +234,20 @@ export class RabbitNode {
     await this.waitUntilListening();
   }
 
-  /** Runs any rabbitmqctl command against this node (add_user, set_vm_memory_high_watermark, …). */
-  async rabbitmqctl(...args: string[]): Promise<void> {
-    await this.ctl(...args);
+  /** Runs any rabbitmqctl command against this node (add_user, set_vm_memory_high_watermark, …); returns its output. */
+  async rabbitmqctl(...args: string[]): Promise<string> {
+    return this.ctl(...args);
   }
 
-  /** Stops the node and removes its folder. Safe to call twice. */
-  async destroy(): Promise<void> {
-    await run(["rabbitmqctl", "-n", this.nodeName, "stop"], this.env).catch(() => undefined);
+  /**
+   * Stops the node and removes its folder. Safe to call twice. `hard` kills the VM instead of a
+   * graceful stop: quicker, and the data is thrown away anyway.
+   */
+  async destroy(options: { hard?: boolean } = {}): Promise<void> {
+    if (!existsSync(this.dir)) return;
+    const killed = options.hard === true && (await this.kill());
+    // Without a pid (not written yet, or gone), ask the node to stop in case a VM is still there.
+    if (!killed) await run(["rabbitmqctl", "-n", this.nodeName, "stop"], this.env).catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -12,7 +12,6 @@ import {
   UsageError,
 } from "../../src/errors.ts";
 import { EXIT, exitCodeFor } from "../../src/exit-codes.ts";
-import { ReplyRouter } from "../../src/rpc/reply-router.ts";
 
 describe("exitCodeFor", () => {
   test("maps each error kind to its documented code", () => {
@@ -119,24 +118,5 @@ describe("flag values", () => {
     expect(parseDurationSetting({ text: "500ms", from: "--timeout" })).toBe(500);
     expect(() => parseDurationSetting({ text: "0", from: "--timeout" })).toThrow(UsageError);
     expect(() => parseDurationSetting({ text: "soon", from: "--timeout" })).toThrow(UsageError);
-  });
-});
-
-describe("ReplyRouter", () => {
-  test("routes by correlation id and drops unknown and repeated replies", async () => {
-    const router = new ReplyRouter();
-    const answer = router.expect("a");
-    expect(router.deliver("zzz", { ok: true, value: "1" })).toBe(false);
-    expect(router.deliver("a", { ok: true, value: "5" })).toBe(true);
-    expect(router.deliver("a", { ok: true, value: "5" })).toBe(false);
-    expect(await answer).toEqual({ ok: true, value: "5" });
-    expect(router.size).toBe(0);
-  });
-
-  test("failAll rejects every pending request", async () => {
-    const router = new ReplyRouter();
-    const pending = [router.expect("a"), router.expect("b")];
-    router.failAll(new TimeoutError("t"));
-    for (const reply of pending) expect(reply).rejects.toBeInstanceOf(TimeoutError);
   });
 });

@@ -129,3 +129,32 @@ describe("parseThresholds refuses bad values with the flag's name", () => {
     });
   }
 });
+
+describe("health on a cluster (several URLs)", () => {
+  const nodes = (up: number, down: string[] = []) => ({ listed: up + down.length, up, via: "amqp://guest:***@n1:5672", down: down.map((node) => ({ node, message: "connection refused" })) });
+
+  test("every node up: OK, says which node it checked through, nodes_up perfdata", () => {
+    const result = line({ ...seen(), nodes: nodes(3) });
+    expect(result).toStartWith("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms, 3 of 3 nodes up, checked via amqp://guest:***@n1:5672 |");
+    expect(result).toEndWith(" nodes_up=3;;;0;3");
+  });
+
+  test("a node that does not answer: WARNING naming it, the service itself still checked", () => {
+    const observation: Observation = { ...seen(), nodes: nodes(2, ["amqp://guest:***@n3:5672"]) };
+    expect(evaluate(observation, thresholds).state).toBe("WARNING");
+    expect(line(observation)).toContain("1 of 3 broker nodes not answering: amqp://guest:***@n3:5672 (connection refused)");
+    expect(line(observation)).toContain("nodes_up=2;;;0;3");
+  });
+
+  test("a node down and no consumer: CRITICAL first, the node warning after", () => {
+    const verdict = evaluate({ ...seen({ consumers: 0, probe: { kind: "skipped", why: "no-consumer" } }), nodes: nodes(2, ["n3"]) }, thresholds);
+    expect(verdict.state).toBe("CRITICAL");
+    expect(verdict.reasons.map((reason) => reason.state)).toEqual(["CRITICAL", "WARNING"]);
+  });
+
+  test("no node answers: CRITICAL, with nodes_up=0", () => {
+    const observation: Observation = { reached: false, queue: "rpc_queue", failure: "unreachable", message: "no broker node reachable", nodes: { ...nodes(0, ["a", "b"]), via: undefined } };
+    expect(evaluate(observation, thresholds).state).toBe("CRITICAL");
+    expect(formatPerfdata({ observation, verdict: evaluate(observation, thresholds), thresholds })).toBe("nodes_up=0;;;0;2");
+  });
+});

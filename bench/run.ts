@@ -151,18 +151,18 @@ function buildReport(
   const byKey = new Map(figures.map((entry) => [entry.spec.key, entry]));
   const fib = byKey.get("fibrpc");
   const rate64 = (key: string): number => med(byKey.get(key)?.at64 ?? [], (s) => s.callsPerSecond);
-  const p50at1 = (key: string): number => med(byKey.get(key)?.at1 ?? [], (s) => s.latencyMs.p50);
+  const p50at1 = (key: string): number => med(byKey.get(key)?.at1 ?? [], (s) => s.latencyMs?.p50 ?? Number.NaN);
   const failures = figures.reduce((sum, entry) => sum + [...entry.at64, ...entry.at1].reduce((total, s) => total + s.failed, 0), 0);
 
   const workerRows = figures.map((entry) => [
     entry.spec.label,
     rate(med(entry.at64, (s) => s.callsPerSecond)),
     ratio(rate64("fibrpc"), med(entry.at64, (s) => s.callsPerSecond)),
-    ms(med(entry.at64, (s) => s.latencyMs.p50)),
-    ms(med(entry.at64, (s) => s.latencyMs.p99)),
+    ms(med(entry.at64, (s) => s.latencyMs?.p50 ?? Number.NaN)),
+    ms(med(entry.at64, (s) => s.latencyMs?.p99 ?? Number.NaN)),
     rate(med(entry.at1, (s) => s.callsPerSecond)),
-    ms(med(entry.at1, (s) => s.latencyMs.p50)),
-    ratio(p50at1("fibrpc"), med(entry.at1, (s) => s.latencyMs.p50)),
+    ms(med(entry.at1, (s) => s.latencyMs?.p50 ?? Number.NaN)),
+    ratio(p50at1("fibrpc"), med(entry.at1, (s) => s.latencyMs?.p50 ?? Number.NaN)),
     mb(entry.idleRssMb),
     mb(Math.max(...entry.loadRssMb)),
   ]);
@@ -212,7 +212,7 @@ function buildReport(
         ms(entry.bigintMs),
         ms(entry.decimalMs),
         ms(entry.computeMs),
-        ms(entry.roundTrip.latencyMs.p50),
+        ms(entry.roundTrip.latencyMs?.p50 ?? Number.NaN),
       ]),
     ),
     "",
@@ -252,10 +252,10 @@ async function defaultsStudy(): Promise<string> {
       for (let round = 0; round < ROUNDS; round++) {
         const loaded = await fibrpcBench({ queue: server.queue, concurrency: 64, n: N, goal: { durationMs: LOAD_MS } });
         at64.push(loaded.callsPerSecond);
-        p99at64.push(loaded.latencyMs.p99);
+        p99at64.push(loaded.latencyMs?.p99 ?? Number.NaN);
         const single = await fibrpcBench({ queue: server.queue, concurrency: 1, n: N, goal: { durationMs: LOAD_MS } });
         at1.push(single.callsPerSecond);
-        p50at1.push(single.latencyMs.p50);
+        p50at1.push(single.latencyMs?.p50 ?? Number.NaN);
       }
       rows.push([config.label, rate(median(at64)), ms(median(p99at64)), rate(median(at1)), ms(median(p50at1))]);
     } finally {

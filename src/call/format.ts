@@ -1,5 +1,7 @@
 import type { FibrpcError } from "../errors.ts";
 import type { CallOutcome } from "../rpc/calls.ts";
+import { withHint } from "../cli/hints.ts";
+import { sanitize } from "../cli/secrets.ts";
 
 /** What `call` prints for one n; `line` is the input line's number with `call -`. */
 export type Answer = (CallOutcome | { n?: undefined; ok: false; error: FibrpcError }) & { line?: number | undefined };
@@ -15,6 +17,7 @@ export function jsonLine(answer: Answer): string {
   const n = answer.n === undefined ? {} : { n: answer.n };
   const body = answer.ok
     ? { ok: true, value: answer.value }
-    : { ok: false, error: { kind: answer.error.kind, code: answer.error.code, message: answer.error.message } };
+    : // A server's code and message are a peer's text: sanitised like every line we show.
+      { ok: false, error: { kind: answer.error.kind, code: sanitize(answer.error.code), message: sanitize(withHint(answer.error)) } };
   return `${JSON.stringify({ ...where, ...n, ...body })}\n`;
 }

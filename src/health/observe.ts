@@ -1,9 +1,10 @@
 import { FibrpcError, ServerReplyError, TimeoutError } from "../errors.ts";
-import { redactUrl } from "../config.ts";
+import { redactUrl } from "../redact.ts";
 import { mostTellingFailure, type BrokerOptions } from "../rpc/broker.ts";
 import { callOutcome, requestBody } from "../rpc/calls.ts";
 import { RequestEngine } from "../rpc/request-engine.ts";
 import { decidedLook } from "../rpc/server-presence.ts";
+import { withHint } from "../cli/hints.ts";
 import type { NodeCount, Observation, ProbeResult } from "./observation.ts";
 
 /**
@@ -112,5 +113,5 @@ function typed(error: unknown): FibrpcError {
 }
 
 function unreached(queue: string, error: FibrpcError): Observation {
-  return { reached: false, queue, failure: error.kind === "refused" ? "refused" : "unreachable", message: error.message };
+  return { reached: false, queue, failure: error.kind === "refused" ? "refused" : "unreachable", message: withHint(error) };
 }

@@ -1,5 +1,5 @@
 import type { ChannelModel } from "amqplib";
-import { redactUrl } from "../config.ts";
+import { redactUrl } from "../redact.ts";
 import { CertificateRejectedError, UsageError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, type BrokerOptions } from "./broker.ts";

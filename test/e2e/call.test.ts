@@ -232,13 +232,13 @@ describe("help and version", () => {
   test("call --help documents every exit code, without colour when piped", async () => {
     const result = await runFibrpc(["call", "--help"]);
     expect(result.code).toBe(0);
-    for (const code of ["0", "1", "2", "3", "4", "5", "6", "130"]) expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
+    for (const code of ["0", "1", "2", "3", "4", "5", "6", "70", "74", "141", "129", "130", "143"]) expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
     expect(result.stdout).not.toContain("\u001b[");
     expect(result.stdout).toContain("AMQP_URL");
   });
 
   test("serve and bench --help document their exit codes too", async () => {
-    const expected = { serve: ["0", "2", "5", "6", "130"], bench: ["0", "1", "2", "3", "5", "6", "130"] };
+    const expected = { serve: ["0", "2", "5", "6", "70", "129", "130", "143"], bench: ["0", "1", "2", "3", "5", "6", "70", "74", "141", "129", "130", "143"] };
     for (const [command, codes] of Object.entries(expected)) {
       const result = await runFibrpc([command, "--help"]);
       expect(result.code).toBe(0);

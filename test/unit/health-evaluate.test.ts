@@ -36,7 +36,7 @@ test("states: exit codes 0-3 and worst-of, CRITICAL above UNKNOWN", () => {
 describe("evaluate + formatStatusLine", () => {
   test("OK: the line of the issue, with perfdata in standard syntax", () => {
     expect(line(seen())).toBe(
-      "FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2",
+      "FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2",
     );
   });
 
@@ -135,7 +135,7 @@ describe("health on a cluster (several URLs)", () => {
 
   test("every node up: OK, says which node it checked through, nodes_up perfdata", () => {
     const result = line({ ...seen(), nodes: nodes(3) });
-    expect(result).toStartWith("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms, 3 of 3 nodes up, checked via amqp://guest:***@n1:5672 |");
+    expect(result).toStartWith("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms, 3 of 3 nodes up, checked via amqp://guest:***@n1:5672 |");
     expect(result).toEndWith(" nodes_up=3;;;0;3");
   });
 

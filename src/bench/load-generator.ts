@@ -84,6 +84,11 @@ export class LoadGenerator {
     return this.engines.find((engine) => engine.failed !== undefined)?.failed;
   }
 
+  /** False when write coalescing could not be applied (amqplib's internals moved): the figures are then not comparable. */
+  get coalescingWrites(): boolean {
+    return this.engines.every((engine) => engine.coalescingWrites);
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.engines.map((engine) => engine.close()));
   }

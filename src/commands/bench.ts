@@ -58,6 +58,7 @@ export default defineCommand({
       }),
       rejectOnInterrupt(),
     ]);
+    if (!generator.coalescingWrites) console.error("fibrpc: note: write coalescing could not be applied (amqplib's internals moved); expect fewer calls/s");
     const stopOnSignal = (): void => generator.stop();
     interruption.addEventListener("abort", stopOnSignal, { once: true });
     const stopProgress = showProgress(tally, generator, goal);

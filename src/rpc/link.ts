@@ -59,6 +59,8 @@ export class Link {
     /** Where replies to this link's requests must be addressed. */
     readonly replyTo: string,
     private readonly events: LinkEvents,
+    /** Whether the writes of one event-loop turn go out as one (false when amqplib's internals were not found). */
+    readonly coalesced: boolean,
   ) {}
 
   /** The node this link is connected to, for messages that name it. */
@@ -77,7 +79,7 @@ export class Link {
    */
   static async attach(node: NodeConnection, options: LinkOptions, events: LinkEvents): Promise<Link> {
     const { connection, url } = node;
-    if (options.coalesceWrites) coalesceWrites(connection);
+    const coalesced = options.coalesceWrites === true && coalesceWrites(connection);
     let link: Link | undefined;
     const fail = (error: FibrpcError, failOver: boolean): void => {
       if (link === undefined || link.failed) return;
@@ -100,7 +102,7 @@ export class Link {
       channel.on("error", (error: unknown) => fail(classifyBrokerError(error, url), false));
       channel.on("return", (message: Message) => events.returned(message));
       const replyTo = await startReplyConsumer(channel, options.replyQueue, (message) => events.reply(message));
-      link = new Link(node, channel, replyTo, events);
+      link = new Link(node, channel, replyTo, events, coalesced);
       return link;
     } catch (error) {
       void connection.close().catch(() => {});

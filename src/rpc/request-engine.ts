@@ -114,6 +114,11 @@ export class RequestEngine {
     return this.link?.url;
   }
 
+  /** Whether the current connection sends the writes of one turn as one (asked for, and amqplib's internals found). */
+  get coalescingWrites(): boolean {
+    return this.link?.coalesced === true;
+  }
+
   /** Requests sent and not settled yet. */
   get inFlight(): number {
     return this.pending.size;

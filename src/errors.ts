@@ -10,6 +10,7 @@ export type ErrorKind =
   | "timeout" // no answer within the deadline
   | "unreachable" // refused, DNS, TLS, connection lost
   | "refused" // the broker refused us: authentication, vhost, permissions
+  | "cannot-listen" // serve --http: the address cannot be listened on (port in use, not this host's)
   | "interrupted"; // SIGINT / SIGTERM
 
 /** The string code of each kind, as scripts read it (`call --json`); a server's error reply carries its own. */
@@ -20,6 +21,7 @@ const CODE_OF_KIND: Record<ErrorKind, string> = {
   timeout: "TIMEOUT",
   unreachable: "UNREACHABLE",
   refused: "REFUSED",
+  "cannot-listen": "CANNOT_LISTEN",
   interrupted: "INTERRUPTED",
 };
 
@@ -75,6 +77,13 @@ export class CertificateRejectedError extends BrokerUnreachableError {}
 export class BrokerRefusedError extends FibrpcError {
   constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super("refused", message, options);
+  }
+}
+
+/** `serve --http`: the port is taken or the address is not one of this host's; found out before consuming starts. */
+export class CannotListenError extends FibrpcError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("cannot-listen", message, options);
   }
 }
 

@@ -4,6 +4,8 @@ import { FibrpcError, InterruptedError, type ErrorKind } from "./errors.ts";
 export const EXIT = {
   ok: 0,
   serverError: 1,
+  /** serve only (it never gets an error reply, so 1 means nothing else there): --http cannot listen. */
+  cannotListen: 1,
   usage: 2,
   noServer: 3,
   timeout: 4,
@@ -21,6 +23,7 @@ const EXIT_BY_KIND: Record<Exclude<ErrorKind, "interrupted">, number> = {
   timeout: EXIT.timeout,
   unreachable: EXIT.unreachable,
   refused: EXIT.refused,
+  "cannot-listen": EXIT.cannotListen,
 };
 
 export function exitCodeFor(error: unknown): number {
@@ -58,7 +61,8 @@ export const BENCH_EXIT_CODES_HELP = `EXIT CODES
 export const SERVE_EXIT_CODES_HELP = `EXIT CODES
 
   0    stopped by SIGTERM or SIGINT after draining (or when --drain-timeout ran out)
-  2    bad usage
+  1    --http cannot listen: the port is in use, or the address is not this host's (before consuming starts)
+  2    bad usage, a bad --http address included
   5    the broker's TLS certificate did not verify on the first connection
   6    the broker refused us on the first connection: authentication, vhost, permissions
   130  a second SIGINT during the drain stopped it at once; 143 a second SIGTERM

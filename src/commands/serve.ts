@@ -24,6 +24,11 @@ const serveArgs = {
   }),
   "log-format": option({ description: "Log lines on stderr as text or JSON", env: "FIBRPC_LOG_FORMAT", fallback: "pretty", choices: ["pretty", "json"] }),
   "log-level": option({ description: "Least severe level logged", env: "FIBRPC_LOG_LEVEL", fallback: "info", choices: LOG_LEVELS }),
+  http: option({
+    description: "Serve /metrics (Prometheus), /livez and /readyz on this address, e.g. :9464 or 127.0.0.1:9464; off when not given",
+    env: "FIBRPC_SERVE_HTTP",
+    valueHint: "addr",
+  }),
 } as const satisfies ArgsDef;
 
 export default defineCommand({
@@ -33,17 +38,27 @@ export default defineCommand({
     // Every option but the one boolean (--insecure, from brokerArgs) is a string read the same way.
     const read = (name: Exclude<keyof typeof serveArgs, "insecure">): string => readOption(name, args[name], serveArgs[name]) ?? "";
     const log = createWorkerLog(read("log-format") === "json" ? "json" : "pretty", logLevel(read("log-level")));
+    const queue = queueFrom(args);
+    const httpAddress = readOption("http", args.http, serveArgs.http);
+    // Imported only with --http: without it, the HTTP code is never initialised (nor by any other command).
+    const endpoint = httpAddress === undefined ? undefined : (await import("../ops/endpoint.ts")).OperatorEndpoint.prepare(httpAddress, queue);
     const server = new FibServer({
       broker: brokerOptionsFrom(args, (message) => log.warn(message)), // as JSON too with --log-format json
-      queue: queueFrom(args),
+      queue,
       queueKind: read("queue-type") === "quorum" ? "quorum" : "classic",
       prefetch: parseIntegerFlag("prefetch", read("prefetch"), { min: 1, max: 65_535 }),
       maxN: parseIntegerFlag("max-n", read("max-n"), { min: 0, max: MAX_N_LIMIT }),
       drainTimeoutMs: parseDurationFlag("drain-timeout", read("drain-timeout")),
       log,
+      observer: endpoint?.metrics,
     });
+    if (endpoint !== undefined) log.info(`HTTP on ${await endpoint.listen(server, log)}: /metrics, /livez, /readyz`);
     interruption.addEventListener("abort", () => void server.stop(), { once: true });
-    await server.run();
+    try {
+      await server.run();
+    } finally {
+      endpoint?.stop();
+    }
   },
 });
 

@@ -59,10 +59,12 @@ describe("packaging/fibrpc.service", () => {
 describe("packaging/deployment.yaml", () => {
   const deployment = Bun.YAML.parse(read("deployment.yaml")) as {
     kind: string;
-    spec: { template: { spec: PodSpec } };
+    spec: { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } };
   };
-  type Probe = { exec: { command: string[] } };
+  type Probe = { httpGet?: { path: string; port: string | number } };
   type Container = {
+    args: string[];
+    ports?: { name: string; containerPort: number }[];
     env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
     readinessProbe: Probe;
     livenessProbe: Probe;
@@ -76,9 +78,18 @@ describe("packaging/deployment.yaml", () => {
     expect(container?.env.find((entry) => entry.name === "AMQP_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "fibrpc-broker", key: "AMQP_URL" });
   });
 
-  test("readiness and liveness run fibrpc health", () => {
-    expect(container?.readinessProbe.exec.command.join(" ")).toContain("fibrpc health");
-    expect(container?.livenessProbe.exec.command.join(" ")).toContain("fibrpc health");
+  test("serve --http listens on the container's metrics port; the probes and the scrape annotations use it", () => {
+    const httpAddress = container?.args[container.args.indexOf("--http") + 1] ?? "";
+    const port = Number(/:(\d+)$/.exec(httpAddress)?.[1]);
+    expect(container?.args.slice(0, 1)).toEqual(["serve"]);
+    expect(container?.ports).toContainEqual({ name: "metrics", containerPort: port });
+    expect(container?.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "metrics" });
+    expect(container?.livenessProbe.httpGet).toEqual({ path: "/livez", port: "metrics" });
+    expect(deployment.spec.template.metadata.annotations).toEqual({
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(port),
+      "prometheus.io/path": "/metrics",
+    });
   });
 
   test("the grace period is above the drain timeout, and it runs as the image's non-root user", () => {

@@ -57,7 +57,7 @@ export class ServeProcess {
   static async start(
     args: string[],
     env: Record<string, string | undefined> = {},
-    options: { binary?: string; startTimeoutMs?: number } = {},
+    options: { binary?: string; startTimeoutMs?: number; waitFor?: RegExp } = {},
   ): Promise<ServeProcess> {
     const proc = Bun.spawn([options.binary ?? FIBRPC, "serve", ...args], {
       env: baseEnv(env),
@@ -66,9 +66,10 @@ export class ServeProcess {
       stderr: "pipe",
     });
     const serve = new ServeProcess(proc);
-    if (!(await serve.waitForLog(/consuming on queue/, options.startTimeoutMs ?? 10_000))) {
+    const ready = options.waitFor ?? /consuming on queue/;
+    if (!(await serve.waitForLog(ready, options.startTimeoutMs ?? 10_000))) {
       proc.kill("SIGKILL");
-      throw new Error(`fibrpc serve did not start consuming; its stderr:\n${serve.log}`);
+      throw new Error(`fibrpc serve did not log ${ready}; its stderr:\n${serve.log}`);
     }
     return serve;
   }

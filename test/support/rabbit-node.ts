@@ -3,7 +3,7 @@
  * reconfigure a broker (outages, TLS) without touching the shared one on 5672. Needs the Debian
  * rabbitmq-server package and root (the node runs as the rabbitmq user in a folder it owns).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beamAlive, NODE_DIR_PREFIX, NODES_DIR, OWNER_FILE, pidFileIn, reapOrphans } from "./rabbit-process.ts";
 
@@ -163,6 +163,20 @@ export class RabbitNode {
       await Bun.sleep(100);
     }
     return false;
+  }
+
+  /** The last lines of the node's own log, for error messages (its folder goes with destroy()). */
+  logTail(lines = 25): string {
+    try {
+      const logDir = join(this.dir, "log");
+      const text = readdirSync(logDir)
+        .filter((name) => name.endsWith(".log"))
+        .map((name) => readFileSync(join(logDir, name), "utf8"))
+        .join("\n");
+      return text.split("\n").slice(-lines).join("\n");
+    } catch {
+      return "(no log)";
+    }
   }
 
   /** Runs a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues, …) against this node; returns its output. */

@@ -79,9 +79,9 @@ export class LoadGenerator {
     return (this.endedAt || performance.now()) - this.startedAt;
   }
 
-  /** Why a connection could carry no more requests (refused, or no node left), if one could not. */
+  /** Why a connection could carry no more requests (refused, no node left, no worker), if one could not. */
   get failure(): FibrpcError | undefined {
-    return this.engines.find((engine) => engine.failed !== undefined)?.failed;
+    return this.engines.find((engine) => engine.refusal !== undefined)?.refusal;
   }
 
   /** False when write coalescing could not be applied (amqplib's internals moved): the figures are then not comparable. */
@@ -100,8 +100,9 @@ export class LoadGenerator {
   }
 
   private launch(engine: RequestEngine): void {
-    // An engine that failed for good would fail every new request at once, in a loop.
-    if (engine.failed !== undefined || !this.wantsMore()) return;
+    // Once a connection refuses (failed for good, or no worker) the run is over: a refusing
+    // engine would fail every new request at once, in a loop, and the others would wait in vain.
+    if (this.failure !== undefined || !this.wantsMore()) return;
     this.issued++;
     const n = this.options.nextN();
     const sentAt = performance.now();
@@ -139,7 +140,7 @@ export class LoadGenerator {
   private settleIfDone(): void {
     if (this.endedAt !== 0 || this.startedAt === 0) return;
     const anyPending = this.engines.some((engine) => engine.inFlight > 0);
-    const canIssue = this.engines.some((engine) => engine.failed === undefined) && this.wantsMore();
+    const canIssue = this.failure === undefined && this.wantsMore();
     if (anyPending || canIssue) return;
     this.endedAt = performance.now();
     this.finished.resolve();

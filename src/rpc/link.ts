@@ -127,6 +127,11 @@ export class Link {
     }
   }
 
+  /** Resolves when the broker has confirmed every request published so far (rejects on a nack or a closed channel). */
+  async confirmed(): Promise<void> {
+    await this.channel.waitForConfirms();
+  }
+
   /** The queue's ready messages and consumers, or null when it does not exist; on a channel of its own. */
   inspectQueue(queue: string): Promise<QueueState | null> {
     return Link.inspectOn(this.node, queue);

@@ -5,7 +5,7 @@ import { requestProperties, type TraceHeaders } from "../protocol.ts";
 import { MAX_TIMER_MS } from "../within.ts";
 import { openConnection, type QueueState } from "./broker.ts";
 import { Link, type LinkEvents, type LinkOptions } from "./link.ts";
-import { awaitServer, watchServer, type ServerCheck } from "./server-presence.ts";
+import { awaitServer, noServerError, presenceOf, watchServer, type ServerCheck } from "./server-presence.ts";
 
 export interface EngineOptions extends LinkOptions {
   queue: string;
@@ -53,6 +53,8 @@ export class RequestEngine {
   /** Set while the watch finds no worker: requests fail at once instead of waiting out their time. */
   private serverGone: NoServerError | undefined;
   private stopWatching: () => void = () => {};
+  /** The look before sending could not tell an idle queue from an electing one: look again once something was sent. */
+  private verifyAfterFirstSend = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerDueMs = Number.POSITIVE_INFINITY;
   private readonly idPrefix = `${crypto.randomUUID().slice(0, 8)}.`;
@@ -82,13 +84,14 @@ export class RequestEngine {
       throw checked.reason;
     }
     engine.link = attached.value;
+    engine.verifyAfterFirstSend = open.serverCheck === "fail-fast" && checked.value === "undecided";
     if (open.watchServer) engine.watch();
     return engine;
   }
 
   /** Sends one request; `settle` is called exactly once, with the reply or the failure. */
   send(body: Buffer, settle: (outcome: RequestOutcome) => void, deadlineMs = Date.now() + this.options.timeoutMs): void {
-    const refusal = this.failure ?? this.closedWith ?? this.serverGone;
+    const refusal = this.closedWith ?? this.refusal;
     if (refusal !== undefined) {
       settle({ ok: false, error: refusal });
       return;
@@ -97,11 +100,21 @@ export class RequestEngine {
     const request: Pending = { body, deadlineMs, trace: this.options.traceFor?.(), settle };
     this.pending.set(correlationId, request);
     this.armTimer(deadlineMs);
-    if (this.link !== undefined) this.publish(this.link, correlationId, request);
+    if (this.link === undefined) return;
+    this.publish(this.link, correlationId, request);
+    if (this.verifyAfterFirstSend) {
+      this.verifyAfterFirstSend = false;
+      void this.verifyServer(this.link);
+    }
   }
 
   request(body: Buffer, deadlineMs?: number): Promise<RequestOutcome> {
     return new Promise((resolve) => this.send(body, resolve, deadlineMs));
+  }
+
+  /** Why a request sent now would fail at once (the engine failed, or no worker is there), if it would. */
+  get refusal(): FibrpcError | undefined {
+    return this.failure ?? this.serverGone;
   }
 
   /** Why the engine can send nothing more, once that is so (a refusal, or no node left to fail over to). */
@@ -216,15 +229,31 @@ export class RequestEngine {
     );
   }
 
+  /**
+   * Once the broker has confirmed what was sent, a live look at the queue shows it: waiting
+   * with no consumer means no server (said at once, and to what is sent until one comes, as the
+   * watch does); anything else leaves the requests to their replies, the watch and their deadlines.
+   */
+  private async verifyServer(link: Link): Promise<void> {
+    const state = await link
+      .confirmed()
+      .then(() => link.inspectQueue(this.options.queue))
+      .catch(() => undefined); // a lost link is reported on its own
+    if (state === undefined || presenceOf(state) !== "absent") return;
+    this.markServerGone(noServerError(this.options.queue, state));
+  }
+
+  private markServerGone(gone: NoServerError | undefined): void {
+    this.serverGone = gone;
+    if (gone !== undefined) this.failEvery(gone);
+  }
+
   private watch(): void {
     this.stopWatching = watchServer(
       (queue) => this.inspectQueue(queue),
       this.options.queue,
       () => this.pending.size > 0 || this.serverGone !== undefined,
-      (gone) => {
-        this.serverGone = gone;
-        if (gone !== undefined) this.failEvery(gone);
-      },
+      (gone) => this.markServerGone(gone),
     );
   }
 

@@ -19,6 +19,9 @@ const commands: Record<string, Loader> = {
   call: () => import("./commands/call.ts").then((module) => module.default as CommandDef),
   health: () => import("./commands/health.ts").then((module) => module.default as CommandDef),
   bench: () => import("./commands/bench.ts").then((module) => module.default as CommandDef),
+  completion: () => import("./commands/completion.ts").then((module) => module.default as CommandDef),
+  // Hidden: run by the completion scripts at every TAB; answers from this same tree.
+  complete: () => import("./commands/complete.ts").then((module) => module.completeCommand(root)),
 };
 
 // Help texts and usage conventions load with their command only when needed: never on the path of a call.

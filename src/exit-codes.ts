@@ -62,10 +62,12 @@ export const SERVE_EXIT_CODES_HELP = `EXIT CODES
 
   0    stopped by SIGTERM or SIGINT after draining (or when --drain-timeout ran out)
   1    --http cannot listen: the port is in use, or the address is not this host's (before consuming starts)
-  2    bad usage, a bad --http address included
+  2    bad usage (a bad --http address included), or a queue it cannot serve: a stream, a name over 255 bytes
   5    the broker's TLS certificate did not verify on the first connection
-  6    the broker refused us on the first connection: authentication, vhost, permissions
+  6    the broker refused us on the first connection: authentication, vhost, a permission
+       (configure, read or write: the message says which), a queue exclusive to another connection
   130  a second SIGINT during the drain stopped it at once; 143 a second SIGTERM
 
-  A broker that is down or goes away is not an exit: serve reconnects with backoff (200 ms up
-  to 3 s), logging one line when the connection is lost and one when it is back.`;
+  A broker that is down or goes away is not an exit: serve reconnects to any listed node (at
+  once to one not yet tried, then with backoff from 100 ms up to 3 s), logging one line when
+  the connection is lost and one naming the node it is on when it is back.`;

@@ -1,7 +1,7 @@
 // consola/core, not consola: the main entry imports tty and readline at start-up, which every
 // command of a compiled binary would pay for (~20 ms) even when it never logs.
 import { createConsola, LogLevels, type ConsolaReporter, type LogObject } from "consola/core";
-import type { WorkerLog } from "./rpc/worker-log.ts";
+import type { LogFields, WorkerLog } from "./rpc/worker-log.ts";
 
 export type LogFormat = "pretty" | "json";
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
@@ -11,10 +11,11 @@ function messageOf(entry: LogObject): string {
   return entry.args.map(String).join(" ");
 }
 
-/** One JSON object per line, for log shippers: {"time":…,"level":…,"msg":…}. */
+/** One JSON object per line, for log shippers: {"time":…,"level":…,"msg":…}, then the line's fields (trace_id, …). */
 const jsonReporter: ConsolaReporter = {
   log(entry) {
-    process.stderr.write(`${JSON.stringify({ time: entry.date.toISOString(), level: entry.type, msg: messageOf(entry) })}\n`);
+    const fields = (entry as LogObject & { fields?: LogFields }).fields;
+    process.stderr.write(`${JSON.stringify({ time: entry.date.toISOString(), level: entry.type, msg: messageOf(entry), ...fields })}\n`);
   },
 };
 
@@ -38,10 +39,13 @@ export function createWorkerLog(format: LogFormat, level: LogLevelName): WorkerL
     level: LogLevels[level],
     reporters: [format === "json" ? jsonReporter : textReporter(colour)],
   });
+  // A line with fields goes to consola as a log object: they reach the reporter as `entry.fields`.
+  const line = (message: string, fields: LogFields | undefined) => (fields === undefined ? message : { message, fields });
   return {
-    info: (message) => consola.info(message),
-    warn: (message) => consola.warn(message),
-    error: (message) => consola.error(message),
-    debug: (message) => consola.debug(message),
+    info: (message, fields) => consola.info(line(message, fields)),
+    warn: (message, fields) => consola.warn(line(message, fields)),
+    error: (message, fields) => consola.error(line(message, fields)),
+    debug: (message, fields) => consola.debug(line(message, fields)),
+    debugEnabled: level === "debug",
   };
 }

@@ -66,6 +66,43 @@ export function encodeErrorBody(error: ErrorBody): string {
   return JSON.stringify({ error: { code: error.code, message: error.message } });
 }
 
+/** What the worker publishes for one request: the body and every property, success or error. */
+export interface ReplyMessage {
+  body: string;
+  properties: ReplyMessageProperties;
+}
+
+export interface ReplyMessageProperties {
+  contentType: string;
+  appId: string;
+  correlationId?: string;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The one place a reply is built (SPEC §1): a value as decimal text, or an error as the JSON
+ * envelope with `type: "error"` and its code in a header. The request's correlation id is
+ * echoed when it has one; `headers` (trace context) ride along on both kinds.
+ */
+export function buildReply(outcome: Reply, correlationId: unknown, headers: Readonly<Record<string, string>> = {}): ReplyMessage {
+  const echoed = typeof correlationId === "string" ? { correlationId } : {};
+  if (outcome.ok) {
+    const extra = Object.keys(headers).length > 0 ? { headers: { ...headers } } : {};
+    return { body: outcome.value, properties: { contentType: TEXT_PLAIN, appId: APP_ID, ...echoed, ...extra } };
+  }
+  return {
+    body: encodeErrorBody(outcome.error),
+    properties: {
+      contentType: APPLICATION_JSON,
+      appId: APP_ID,
+      ...echoed,
+      type: ERROR_TYPE,
+      headers: { ...headers, [ERROR_CODE_HEADER]: outcome.error.code },
+    },
+  };
+}
+
 /** What a reply means, whoever sent it (fibrpc or a tutorial server that only sends digits). */
 export type Reply = { ok: true; value: string } | { ok: false; error: ErrorBody };
 

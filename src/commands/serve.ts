@@ -17,9 +17,9 @@ const serveArgs = {
   "max-n": option({ description: "Largest n answered; above it callers get OUT_OF_RANGE", env: "FIBRPC_MAX_N", fallback: String(DEFAULT_MAX_N), valueHint: "n" }),
   "drain-timeout": option({ description: "On shutdown, how long to finish in-flight work", env: "FIBRPC_DRAIN_TIMEOUT", fallback: "10s", valueHint: "duration" }),
   "queue-type": option({
-    description: "Kind of queue to declare when it does not exist (an existing queue is used as it is)",
+    description: "Kind of durable queue to declare when it does not exist (an existing queue is used as it is)",
     env: "FIBRPC_QUEUE_TYPE",
-    fallback: "classic",
+    fallback: "quorum",
     choices: ["classic", "quorum"],
   }),
   "log-format": option({ description: "Log lines on stderr as text or JSON", env: "FIBRPC_LOG_FORMAT", fallback: "pretty", choices: ["pretty", "json"] }),
@@ -45,7 +45,7 @@ export default defineCommand({
     const server = new FibServer({
       broker: brokerOptionsFrom(args, (message) => log.warn(message)), // as JSON too with --log-format json
       queue,
-      queueKind: read("queue-type") === "quorum" ? "quorum" : "classic",
+      queueKind: read("queue-type") === "classic" ? "classic" : "quorum",
       prefetch: parseIntegerFlag("prefetch", read("prefetch"), { min: 1, max: 65_535 }),
       maxN: parseIntegerFlag("max-n", read("max-n"), { min: 0, max: MAX_N_LIMIT }),
       drainTimeoutMs: parseDurationFlag("drain-timeout", read("drain-timeout")),
@@ -53,7 +53,7 @@ export default defineCommand({
       observer: endpoint?.metrics,
     });
     if (endpoint !== undefined) log.info(`HTTP on ${await endpoint.listen(server, log)}: /metrics, /livez, /readyz`);
-    interruption.addEventListener("abort", () => void server.stop(), { once: true });
+    interruption.addEventListener("abort", () => void server.stop(String(interruption.reason)), { once: true });
     try {
       await server.run();
     } finally {

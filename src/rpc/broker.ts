@@ -1,4 +1,4 @@
-import type { ChannelModel, Options, RecoveringChannelModel, RecoveryOptions } from "amqplib";
+import type { ChannelModel, Options } from "amqplib";
 import { redactUrl, scrubSecret } from "../config.ts";
 import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError } from "../errors.ts";
 
@@ -27,7 +27,7 @@ export interface TlsOptions {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
-function socketOptions(options: BrokerOptions, amqp: typeof import("amqplib")): Record<string, unknown> {
+export function socketOptions(options: BrokerOptions, amqp: typeof import("amqplib")): Record<string, unknown> {
   return {
     timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     clientProperties: { connection_name: "fibrpc" },
@@ -57,7 +57,7 @@ function connectTarget(nodeUrl: string, options: BrokerOptions): string | Option
  * amqplib is imported on first use, not at start-up: the bundler would otherwise evaluate it
  * for every command, `--help` and `--version` included (~15 ms in a compiled binary).
  */
-async function amqplib(): Promise<typeof import("amqplib")> {
+export async function amqplib(): Promise<typeof import("amqplib")> {
   return import("amqplib");
 }
 
@@ -114,15 +114,6 @@ export function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcErro
   if (configuration !== undefined) return configuration;
   if (failures.length === 1) return first;
   return new BrokerUnreachableError(`no broker node reachable: ${failures.map((failure) => failure.message).join("; ")}`, { cause: first });
-}
-
-/** A connection that reconnects by itself (amqplib's recovery); `setup` runs after each (re)connect. */
-export async function openRecoveringConnection(
-  options: BrokerOptions,
-  recovery: RecoveryOptions,
-): Promise<RecoveringChannelModel> {
-  const amqp = await amqplib();
-  return amqp.connect(connectTarget(options.urls[0], options), { ...socketOptions(options, amqp), recovery: { ...recovery, waitForConnect: false } });
 }
 
 const UNREACHABLE_CODES = new Set([

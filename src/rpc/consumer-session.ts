@@ -1,12 +1,11 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
-import { fibonacci } from "../fib.ts";
-import { APP_ID, APPLICATION_JSON, encodeErrorBody, ERROR_CODE_HEADER, ERROR_TYPE, TEXT_PLAIN, type ErrorBody } from "../protocol.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { adoptOrDeclareQueue, type QueueKind } from "./queue.ts";
+import { ReplyPublisher } from "./reply-publisher.ts";
+import { RequestHandler, type WorkerMemory } from "./request-handler.ts";
+import { sessionStep } from "./session-errors.ts";
+import type { WorkerObserver } from "./worker-events.ts";
 import type { WorkerLog } from "./worker-log.ts";
-import type { RequestOutcome, WorkerObserver } from "./worker-events.ts";
-import { triageRequest } from "./triage.ts";
-import { LogThrottle } from "../log-throttle.ts";
 
 export interface SessionOptions {
   queue: string;
@@ -33,65 +32,48 @@ export interface DrainReport {
  */
 const SLICE_MS = 10;
 
-/** At most one "dropped" line of a kind per this interval: a flood of bad requests must not flood the log. */
-const DROP_LOG_INTERVAL_MS = 5000;
-
-interface Reply {
-  body: string;
-  properties: Record<string, unknown>;
-  /** Set on error replies: the wire code. */
-  errorCode?: string;
-}
-
-interface PendingConfirm {
-  key: string;
-  settled: Promise<void>;
-}
-
-/** When a request came in, for its duration and queue-wait figures. */
-interface Arrival {
-  atMs: number;
-  queueWaitSeconds: number | undefined;
-}
-
 /**
- * One channel's worth of serving: a confirm channel consuming the queue. A request is acked
- * only once the broker confirmed its reply, so a crash at any point leaves it unacked and the
- * broker redelivers it. Lives as long as its channel; the server opens a new one after a loss.
+ * One channel's worth of serving: a confirm channel consuming the queue, its deliveries
+ * answered in turn by a RequestHandler whose replies a ReplyPublisher sends. Lives as long as
+ * its channel; the server opens a new one after a loss.
  */
 export class ConsumerSession {
   private readonly backlog: ConsumeMessage[] = [];
-  private readonly unconfirmed = new Map<number, PendingConfirm>();
+  private readonly publisher: ReplyPublisher;
+  private readonly handler: RequestHandler;
   private pumping: Promise<void> | undefined;
   private consumerTag: string | undefined;
   private alive = true;
   private draining = false;
-  private finishedSinceDrain = 0;
-  private readonly dropLogThrottle = new LogThrottle(DROP_LOG_INTERVAL_MS);
 
   private constructor(
     private readonly channel: ConfirmChannel,
     private readonly options: SessionOptions,
-    private readonly ledger: PoisonLedger,
+    private readonly memory: WorkerMemory,
     private readonly onLost: SessionLost,
-  ) {}
+  ) {
+    this.publisher = new ReplyPublisher(channel);
+    this.handler = new RequestHandler(this.publisher, memory, options);
+  }
 
   /** Opens the channel, adopts or declares the queue and starts consuming. Returns whether it declared the queue. */
   static async open(
     connection: ChannelModel,
     options: SessionOptions,
-    ledger: PoisonLedger,
+    memory: WorkerMemory,
     onLost: SessionLost,
   ): Promise<{ session: ConsumerSession; declared: boolean }> {
     const channel = await connection.createConfirmChannel();
-    const session = new ConsumerSession(channel, options, ledger, onLost);
+    const session = new ConsumerSession(channel, options, memory, onLost);
     // amqplib emits 'error' only when the broker closes this channel and not the whole connection.
     channel.on("error", (error: Error) => session.onChannelError(error));
     channel.on("close", () => session.onChannelClosed());
     try {
       const declared = await adoptOrDeclareQueue(connection, channel, options.queue, options.queueKind);
-      await channel.prefetch(options.prefetch);
-      const { consumerTag } = await channel.consume(options.queue, (message) => session.onDelivery(message), { noAck: false });
+      await sessionStep("setting the prefetch", undefined, () => channel.prefetch(options.prefetch));
+      const { consumerTag } = await sessionStep("consuming", "read", () =>
+        channel.consume(options.queue, (message) => session.onDelivery(message), { noAck: false }),
+      );
       session.consumerTag = consumerTag;
       return { session, declared };
     } catch (error) {
@@ -108,20 +90,20 @@ export class ConsumerSession {
    */
   async drain(): Promise<DrainReport> {
     this.draining = true;
-    this.finishedSinceDrain = 0;
+    const confirmedBefore = this.publisher.confirmedCount;
     if (this.alive && this.consumerTag !== undefined) await this.channel.cancel(this.consumerTag).catch(() => {});
     const handedBack = this.handBack();
     await this.pumping;
-    await Promise.all([...this.unconfirmed.values()].map((pending) => pending.settled));
+    await this.publisher.settled();
     // close-ok comes back only after the broker has processed every frame sent before it, acks included.
     if (this.alive) await this.channel.close().catch(() => {});
     this.alive = false;
-    return { handedBack, finished: this.finishedSinceDrain };
+    return { handedBack, finished: this.publisher.confirmedCount - confirmedBefore };
   }
 
   /** Requests taken from the queue and not yet settled: waiting their turn, or their reply's confirm. */
   get inFlight(): number {
-    return this.backlog.length + this.unconfirmed.size;
+    return this.backlog.length + this.publisher.pending.length;
   }
 
   /** Drops the session without ceremony (its channel is already dead or useless); the broker requeues what it held. */
@@ -138,7 +120,7 @@ export class ConsumerSession {
       return;
     }
     if (this.draining) {
-      this.settle(message, "requeue");
+      this.publisher.requeue(message);
       return;
     }
     this.backlog.push(message);
@@ -154,7 +136,7 @@ export class ConsumerSession {
     while (this.alive && !this.draining) {
       const message = this.backlog.shift();
       if (message === undefined) return;
-      const mustWait = this.handle(message);
+      const mustWait = this.handler.handle(message);
       if (mustWait) await mustWait;
       if (performance.now() - sliceStart >= SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -163,146 +145,39 @@ export class ConsumerSession {
     }
   }
 
-  /** Answers or drops one request. Returns a promise to wait on when it must be answered on its own. */
-  private handle(message: ConsumeMessage): Promise<void> | undefined {
-    const { properties } = message;
-    const arrival = arrivalOf(properties.timestamp);
-    const key = PoisonLedger.keyOf(properties.correlationId, properties.replyTo);
-    const decision = triageRequest(
-      {
-        body: message.content,
-        replyTo: properties.replyTo,
-        timestamp: properties.timestamp,
-        expiration: properties.expiration,
-        poisoned: this.ledger.isPoisoned(key),
-      },
-      Date.now(),
-      this.options.maxN,
-    );
-    if (decision.action === "drop") {
-      const admitted = this.dropLogThrottle.admit(decision.reason, Date.now());
-      if (admitted.show) {
-        const heldBack = admitted.heldBack > 0 ? `; ${admitted.heldBack} more like it since the last such line` : "";
-        this.options.log[decision.level](`${decision.reason} (correlation id ${String(properties.correlationId)})${heldBack}`);
-      }
-      this.ledger.clear(key);
-      this.settle(message, "ack");
-      this.report(message, decision.why === "expired" ? "expired" : "dropped", arrival);
-      return undefined;
-    }
-    const reply = decision.action === "compute" ? this.compute(decision.n) : errorReply(decision.error);
-    const confirmed = this.publishReply(message, decision.replyTo, reply, key, arrival);
-    // A suspect that took a channel down before is answered alone, so a second close can only be its fault.
-    return this.ledger.isSuspect(key) ? confirmed : undefined;
-  }
-
-  private compute(n: number): Reply {
-    try {
-      return { body: fibonacci(n).toString(), properties: { contentType: TEXT_PLAIN } };
-    } catch (error) {
-      return errorReply({ code: "INTERNAL", message: error instanceof Error ? error.message : String(error) });
-    }
-  }
-
-  private publishReply(message: ConsumeMessage, replyTo: string, reply: Reply, key: string, arrival: Arrival): Promise<void> {
-    const tag = message.fields.deliveryTag;
-    const settled = new Promise<void>((resolve) => {
-      try {
-        this.channel.publish(
-          "",
-          replyTo,
-          Buffer.from(reply.body),
-          { correlationId: message.properties.correlationId, appId: APP_ID, ...reply.properties },
-          (error: unknown) => {
-            if (error === null || error === undefined) {
-              this.onConfirm(message, tag, key, true);
-              this.report(message, reply.errorCode === undefined ? "ok" : "error", arrival, reply.errorCode);
-              resolve();
-              return;
-            }
-            // amqplib fails pending confirms from its own 'close' listener, before ours has run:
-            // wait for the close to finish so a dead channel is not mistaken for a broker nack.
-            queueMicrotask(() => {
-              this.onConfirm(message, tag, key, false);
-              resolve();
-            });
-          },
-        );
-      } catch {
-        // The channel closed under us: the broker requeues the request, nothing to settle here.
-        resolve();
-      }
-    });
-    this.unconfirmed.set(tag, { key, settled });
-    return settled;
-  }
-
-  private onConfirm(message: ConsumeMessage, tag: number, key: string, confirmed: boolean): void {
-    if (!this.alive) return; // the channel died: the request stays in `unconfirmed` for the blame, the broker requeues it
-    this.unconfirmed.delete(tag);
-    if (confirmed) {
-      this.ledger.clear(key);
-      this.settle(message, "ack");
-      if (this.draining) this.finishedSinceDrain++;
-      return;
-    }
-    // The broker could not take the reply (a nack: rare, internal). One more try, never a loop.
-    this.settle(message, message.fields.redelivered ? "ack" : "requeue");
-    if (message.fields.redelivered) this.options.log.warn(`the broker refused the reply twice; request ${String(message.properties.correlationId)} dropped`);
-  }
-
-  private report(message: ConsumeMessage, outcome: RequestOutcome, arrival: Arrival, code?: string): void {
-    const answered = outcome === "ok" || outcome === "error";
-    this.options.observer.requestFinished({
-      outcome,
-      redelivered: message.fields.redelivered,
-      ...(code === undefined ? {} : { code }),
-      ...(answered ? { durationSeconds: (Date.now() - arrival.atMs) / 1000 } : {}),
-      ...(arrival.queueWaitSeconds === undefined ? {} : { queueWaitSeconds: arrival.queueWaitSeconds }),
-    });
-  }
-
-  private settle(message: ConsumeMessage, how: "ack" | "requeue"): void {
-    if (!this.alive) return;
-    try {
-      if (how === "ack") this.channel.ack(message);
-      else this.channel.nack(message, false, true);
-    } catch {
-      // The channel closed between the check and the call: the broker requeues the request.
-    }
-  }
-
   private handBack(): number {
     const unstarted = this.backlog.splice(0);
-    for (const message of unstarted) this.settle(message, "requeue");
+    for (const message of unstarted) this.publisher.requeue(message);
     return unstarted.length;
+  }
+
+  /**
+   * The broker closed this channel or its connection over something sent on it: every reply
+   * still unconfirmed is a suspect (its request gets a strike, its caller's node is checked
+   * before the next reply to it).
+   */
+  blameUnconfirmed(): void {
+    const pending = this.publisher.pending;
+    this.memory.ledger.blame(pending.map(({ request, replyTo }) => PoisonLedger.keyOf(request.properties.correlationId, replyTo)));
+    this.memory.guard.suspect(pending.map(({ replyTo }) => replyTo));
   }
 
   private onChannelError(error: Error): void {
     if (!this.alive) return;
-    this.ledger.blame([...this.unconfirmed.values()].map((pending) => pending.key));
-    this.alive = false;
-    this.backlog.length = 0;
+    this.blameUnconfirmed();
+    this.stopUsingChannel();
     if (!this.draining) this.onLost(this, `channel closed by the broker (${error.message})`);
   }
 
   private onChannelClosed(): void {
+    this.stopUsingChannel();
+  }
+
+  private stopUsingChannel(): void {
     this.alive = false;
+    this.publisher.channelClosed();
     this.backlog.length = 0;
   }
 }
 
-/** AMQP timestamps are whole seconds: the wait is known to a second, and never negative. */
-function arrivalOf(timestampSeconds: unknown): Arrival {
-  const atMs = Date.now();
-  const queueWaitSeconds = typeof timestampSeconds === "number" && Number.isFinite(timestampSeconds) ? Math.max(0, atMs / 1000 - timestampSeconds) : undefined;
-  return { atMs, queueWaitSeconds };
-}
 
-function errorReply(error: ErrorBody): Reply {
-  return {
-    errorCode: error.code,
-    body: encodeErrorBody(error),
-    properties: { contentType: APPLICATION_JSON, type: ERROR_TYPE, headers: { [ERROR_CODE_HEADER]: error.code } },
-  };
-}

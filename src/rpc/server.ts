@@ -1,12 +1,17 @@
-import type { ChannelModel, RecoveringChannelModel } from "amqplib";
+import type { ChannelModel } from "amqplib";
 import { redactUrl } from "../config.ts";
-import { CertificateRejectedError } from "../errors.ts";
+import { CertificateRejectedError, UsageError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
-import { classifyBrokerError, openRecoveringConnection, type BrokerOptions } from "./broker.ts";
+import { classifyBrokerError, type BrokerOptions } from "./broker.ts";
+import { abortConnection, connectToNode, openFailoverConnection, type FailoverConnection } from "./failover-connection.ts";
+import { ReplyGuard, SideConnectionChecker } from "./reply-guard.ts";
 import { ConsumerSession, type DrainReport } from "./consumer-session.ts";
 import { PoisonLedger } from "./poison-ledger.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
-import type { QueueKind } from "./queue.ts";
+import { checkAdoptedQueue } from "./adopted-queue.ts";
+import { queueNameProblem, type QueueKind } from "./queue.ts";
+import { classifySessionFailure } from "./session-errors.ts";
+import { checkWritePermission } from "./write-permission.ts";
 import type { WorkerLog } from "./worker-log.ts";
 import { IGNORE_WORKER_EVENTS, type WorkerObserver, type WorkerState, type WorkerStatus } from "./worker-events.ts";
 import { within } from "../within.ts";
@@ -23,21 +28,26 @@ export interface ServerOptions {
   observer?: WorkerObserver | undefined;
 }
 
-/** Reconnect backoff: quick first retries so a broker restart costs little, capped so an outage costs nothing. */
-const RECOVERY = { initialDelay: 200, maxDelay: 3000, factor: 2, jitter: 0.2 } as const;
+/** Longest wait for a new connection's channel, queue and consumer before trying another node. */
+const SESSION_OPEN_TIMEOUT_MS = 10_000;
 
 /**
  * The Fibonacci worker. The serving itself happens in a ConsumerSession (one per channel);
- * this class keeps one alive across broker restarts (amqplib's connection recovery, with a
- * new session on every connect), channel losses (a new session on the same connection) and
- * shuts it down gracefully. Logs one line per change of state, never one per retry.
+ * this class keeps one alive across broker restarts and node deaths (a FailoverConnection,
+ * with a new session on every connect, to whichever listed node answers), channel losses (a
+ * new session on the same connection) and shuts it down gracefully. Logs one line per change
+ * of state, never one per retry.
  */
 export class FibServer {
-  private recovering: RecoveringChannelModel | undefined;
+  private failover: FailoverConnection | undefined;
   private session: ConsumerSession | undefined;
   private readonly ledger = new PoisonLedger();
+  private readonly guard = new ReplyGuard(new SideConnectionChecker(() => connectToNode(this.options.broker, this.nodeUrl())));
   private connectedOnce = false;
+  private adoptedQueueChecked = false;
   private outageSince: number | undefined;
+  /** Why the attempts of this outage failed, each said once (a refused permission is not a node down). */
+  private readonly outageReasons = new Set<string>();
   private stopping = false;
   private state: WorkerState = "connecting";
   private readonly finished = Promise.withResolvers<void>();
@@ -46,22 +56,27 @@ export class FibServer {
 
   /**
    * Connects and serves. Resolves when the worker has stopped (after `stop()`); rejects when it
-   * cannot start (on the first connection, the broker refused our credentials or permissions,
-   * or its TLS certificate did not verify).
+   * cannot start: the queue name is not one, or on the first connection the broker refused our
+   * credentials or a permission, its TLS certificate did not verify, or the queue is one that
+   * cannot be served (a stream, another connection's exclusive queue).
    */
   async run(): Promise<void> {
     const { log, broker } = this.options;
-    const recovering = await openRecoveringConnection(broker, {
-      ...RECOVERY,
+    const badName = queueNameProblem(this.options.queue);
+    if (badName !== undefined) throw new UsageError(badName);
+    const failover = await openFailoverConnection(broker, {
       setup: (connection: ChannelModel) => this.startSession(connection, "connected"),
     });
-    this.recovering = recovering;
+    this.failover = failover;
+    const { recovering } = failover;
     recovering.on("disconnect", (error: Error) => {
+      // 541: the broker closed the connection over something sent on it, most likely a reply.
+      if (/\b541\b|INTERNAL.ERROR/.test(error.message)) this.session?.blameUnconfirmed();
       this.session = undefined;
       if (this.stopping) return;
       this.state = "reconnecting";
       this.outageSince = Date.now();
-      log.warn(`connection lost: ${classifyBrokerError(error, broker.urls[0]).message}; reconnecting with backoff`);
+      log.warn(`connection lost: ${classifyBrokerError(error, failover.nodeUrl).message}; reconnecting with backoff${this.elsewhere()}`);
     });
     recovering.on("connect-failed", (error: Error) => this.onConnectFailed(error));
     recovering.on("reconnect-scheduled", ({ attempt, delay }: { attempt: number; delay: number }) =>
@@ -78,13 +93,17 @@ export class FibServer {
     return { state: this.state, inFlight: this.session?.inFlight ?? 0, prefetch: this.options.prefetch };
   }
 
-  /** Graceful stop within the drain timeout; see ConsumerSession.drain. */
-  async stop(): Promise<void> {
-    if (this.stopping) return this.finished.promise;
+  /**
+   * Graceful stop within the drain timeout; see ConsumerSession.drain. `reason` (e.g. the
+   * signal's name) is named in the log line that starts the drain.
+   */
+  async stop(reason?: string): Promise<void> {
+    // Stopping twice waits for the first stop; stopping a worker that could not start is a no-op.
+    if (this.stopping) return this.finished.promise.catch(() => {});
     this.stopping = true;
     this.state = "draining";
     const { log, drainTimeoutMs } = this.options;
-    log.info("shutting down: consumer cancelled, finishing requests in flight");
+    log.info(`shutting down${reason === undefined ? "" : ` on ${reason}`}: consumer cancelled, finishing requests in flight`);
     const report = await within(this.drain(), drainTimeoutMs);
     if (report === undefined) log.warn(`drain did not finish within ${formatDurationMs(drainTimeoutMs)}; closing anyway (unacked requests go back to the queue)`);
     else log.info(`stopped: ${report.finished} in flight answered, ${report.handedBack} prefetched handed back to the queue`);
@@ -95,7 +114,8 @@ export class FibServer {
 
   private async drain(): Promise<DrainReport> {
     const report = (await this.session?.drain()) ?? { handedBack: 0, finished: 0 };
-    await this.recovering?.close().catch(() => {});
+    await this.failover?.recovering.close().catch(() => {});
+    await this.guard.close();
     return report;
   }
 
@@ -103,10 +123,26 @@ export class FibServer {
   private async startSession(connection: ChannelModel, why: "connected" | "reopened"): Promise<void> {
     const { queue, queueKind, prefetch, maxN, log } = this.options;
     coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
+    if (!this.adoptedQueueChecked) {
+      await checkAdoptedQueue(connection, queue, queueKind, log);
+      this.adoptedQueueChecked = true;
+    }
+    const nodeUrl = this.nodeUrl();
+    await checkWritePermission(() => connectToNode(this.options.broker, nodeUrl));
     const observer = this.options.observer ?? IGNORE_WORKER_EVENTS;
-    const { session, declared } = await ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, this.ledger, (lost, reason) =>
+    const memory = { ledger: this.ledger, guard: this.guard };
+    const opening = ConsumerSession.open(connection, { queue, queueKind, prefetch, maxN, log, observer }, memory, (lost, reason) =>
       this.onSessionLost(connection, lost, reason),
     );
+    const opened = await within(opening, SESSION_OPEN_TIMEOUT_MS);
+    if (opened === undefined) {
+      // A node that accepts the connection but never answers the consume (a stuck election, an
+      // overloaded node) must not hold the worker: give up on it, recovery tries the next one.
+      void opening.then(({ session }) => session.abandon(), () => {});
+      abortConnection(connection);
+      throw new Error(`no answer from the broker within ${formatDurationMs(SESSION_OPEN_TIMEOUT_MS)} while starting to consume`);
+    }
+    const { session, declared } = opened;
     if (this.stopping) {
       await session.drain();
       return;
@@ -118,14 +154,16 @@ export class FibServer {
   }
 
   private logConnected(): void {
-    const where = redactUrl(this.options.broker.urls[0]);
-    if (this.outageSince === undefined) this.options.log.info(`connected to ${where}`);
+    const where = redactUrl(this.nodeUrl());
+    if (!this.connectedOnce) this.options.log.info(`connected to ${where}`);
     else {
-      this.options.log.info(`reconnected to ${where} after ${formatDurationMs(Date.now() - this.outageSince)}`);
+      const after = this.outageSince === undefined ? "" : ` after ${formatDurationMs(Date.now() - this.outageSince)}`;
+      this.options.log.info(`reconnected to ${where}${after}`);
       this.options.observer?.reconnected();
     }
     this.connectedOnce = true;
     this.outageSince = undefined;
+    this.outageReasons.clear();
   }
 
   /** The channel died or the queue vanished, the connection lives: a new session on the same connection. */
@@ -137,25 +175,42 @@ export class FibServer {
     this.options.log.warn(`${reason}; opening a new channel`);
     setImmediate(() => {
       this.startSession(connection, "reopened").catch((error: unknown) => {
-        this.options.log.warn(`could not open a new channel (${classifyBrokerError(error, this.options.broker.urls[0]).message}); reconnecting`);
+        const { error: typed } = classifySessionFailure(error, this.options.queue, this.nodeUrl());
+        this.options.log.warn(`could not open a new channel (${typed.message}); reconnecting`);
         void connection.close().catch(() => {});
       });
     });
   }
 
   private onConnectFailed(error: Error): void {
-    const typed = classifyBrokerError(error, this.options.broker.urls[0]);
-    if ((typed.kind === "refused" || typed instanceof CertificateRejectedError) && !this.connectedOnce) {
-      // Wrong credentials or an untrusted certificate at start-up are configuration errors, not
-      // an outage to wait out. Once we have served, the same is retried: it may be a broker mid-change.
+    const { error: typed, retryable } = classifySessionFailure(error, this.options.queue, this.nodeUrl());
+    this.options.log.debug(`attempt failed: ${typed.message}`);
+    const configuration = !retryable || typed.kind === "refused" || typed instanceof CertificateRejectedError;
+    if (configuration && !this.connectedOnce) {
+      // A refused login or permission, an untrusted certificate, a queue that cannot be served:
+      // at start-up these are configuration errors, not an outage to wait out. Once we have
+      // served, the same is retried: it may be a broker mid-change.
       this.stopping = true;
-      void this.recovering?.close();
+      this.state = "stopped";
+      void this.failover?.recovering.close();
       this.finished.reject(typed);
       return;
     }
-    if (this.outageSince !== undefined) return; // already said so; the next line is "reconnected"
-    this.outageSince = Date.now();
+    // One line per distinct reason, not per retry; the next line after them is "reconnected".
+    if (this.outageReasons.has(typed.code) || (this.outageSince !== undefined && retryable)) return;
+    this.outageReasons.add(typed.code);
+    this.outageSince ??= Date.now();
     this.state = "reconnecting";
-    this.options.log.warn(`${typed.message}; retrying with backoff`);
+    this.options.log.warn(`${typed.message}; retrying with backoff${this.elsewhere()}`);
+  }
+
+  /** The node connected or being tried now. */
+  private nodeUrl(): string {
+    return this.failover?.nodeUrl ?? this.options.broker.urls[0];
+  }
+
+  private elsewhere(): string {
+    const others = this.options.broker.urls.length - 1;
+    return others === 0 ? "" : ` (trying the ${others === 1 ? "other listed node" : `${others} other listed nodes`} first)`;
   }
 }

@@ -2,6 +2,7 @@ import "../support/preflight.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import amqp, { type ConsumeMessage, type Options } from "amqplib";
 import { BROKER_URL, deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
+import { deadNodeReplyTo } from "../support/direct-reply-to.ts";
 import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
 
 const DIRECT = "amq.rabbitmq.reply-to";
@@ -53,6 +54,9 @@ function corpus(): Request[] {
     request("reply-nowhere", "12", "none", { replyTo: `no-such-queue-${crypto.randomUUID()}` }),
     request("reply-to-invalid-direct", "12", "none", { replyTo: "amq.rabbitmq.reply-to.g2dkAA5yYWJiaXRAbm9ib2R5AAAAAAAAAAAA" }),
     request("reply-to-bare-direct", "12", "none", { replyTo: "amq.rabbitmq.reply-to.garbage" }),
+    // Addresses RabbitMQ 3.10 closes the publisher's whole connection over (541): the worker checks them first.
+    request("reply-to-garbled-direct", "12", "none", { replyTo: "amq.rabbitmq.reply-to.nonsense.abc" }),
+    request("reply-to-dead-node", "12", "none", { replyTo: deadNodeReplyTo() }),
     // Expired a minute before it was taken: acked, not computed, no answer.
     request("expired", "4000", "none", { timestamp: secondsAgo(120), expiration: "60000" }),
     request("good", "30", "ok"),
@@ -67,12 +71,12 @@ describe("poison and malformed requests (worker logs in as a user with a unique 
     await rabbitmqctl("add_user", USER, SECRET);
     await rabbitmqctl("set_permissions", "-p", "/", USER, ".*", ".*", ".*");
     serve = await ServeProcess.start(["--queue", queue, "--max-n", "5000", "--prefetch", "8", "--log-level", "debug"], { AMQP_URL: SECRET_URL });
-  });
+  }, 30_000);
   afterAll(async () => {
     await serve.stop("SIGKILL");
     await deleteQueue(queue);
     await rabbitmqctl("delete_user", USER);
-  });
+  }, 30_000);
 
   test("each is answered or dropped exactly once, the queue drains, good requests still answered", async () => {
     const requests = corpus();

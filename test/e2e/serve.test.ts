@@ -40,13 +40,23 @@ async function sendRaw(queue: string, bodies: Buffer[], timeoutMs = 5000): Promi
   }
 }
 
-async function queueType(queue: string): Promise<string | undefined> {
-  const proc = Bun.spawn(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "type"], { stdout: "pipe", stderr: "ignore" });
+/** The kind and durability of a queue, as rabbitmqctl lists them. */
+async function queueKind(queue: string): Promise<{ type: string | undefined; durable: string | undefined }> {
+  const proc = Bun.spawn(["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "type", "durable"], { stdout: "pipe", stderr: "ignore" });
   const text = await new Response(proc.stdout).text();
-  return text
+  const row = text
     .split("\n")
     .map((line) => line.trim().split(/\s+/))
-    .find(([name]) => name === queue)?.[1];
+    .find(([name]) => name === queue);
+  return { type: row?.[1], durable: row?.[2] };
+}
+
+async function queueType(queue: string): Promise<string | undefined> {
+  return (await queueKind(queue)).type;
+}
+
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await Bun.spawn(["rabbitmqctl", ...args], { stdout: "ignore", stderr: "ignore" }).exited;
 }
 
 describe("fibrpc serve answers malformed requests with errors and goes on", () => {
@@ -89,6 +99,8 @@ describe("fibrpc serve answers malformed requests with errors and goes on", () =
     expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
     expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n"); // everything before it was handled
     expect(suite.serve.log.match(/without reply_to/g)).toHaveLength(1);
+    expect(suite.serve.log).toMatch(/without reply_to cannot be answered; acked and dropped \(no correlation id\)/);
+    expect(suite.serve.log).not.toContain("undefined");
   });
 });
 
@@ -110,12 +122,24 @@ describe("fibrpc serve and the queue", () => {
     });
   }
 
-  test("declares a missing queue with --queue-type quorum", async () => {
+  test("declares a missing queue as a durable quorum queue by default", async () => {
     const queue = uniqueQueue("declare-quorum");
-    const serve = await ServeProcess.start(["--queue", queue, "--queue-type", "quorum"]);
+    const serve = await ServeProcess.start(["--queue", queue]);
     try {
       expect(serve.log).toContain("declared it, quorum");
-      expect(await queueType(queue)).toBe("quorum");
+      expect(await queueKind(queue)).toEqual({ type: "quorum", durable: "true" });
+    } finally {
+      await serve.stop();
+      await deleteQueue(queue);
+    }
+  });
+
+  test("--queue-type classic declares a durable classic queue", async () => {
+    const queue = uniqueQueue("declare-classic");
+    const serve = await ServeProcess.start(["--queue", queue, "--queue-type", "classic"]);
+    try {
+      expect(serve.log).toContain("declared it, classic");
+      expect(await queueKind(queue)).toEqual({ type: "classic", durable: "true" });
     } finally {
       await serve.stop();
       await deleteQueue(queue);
@@ -129,7 +153,7 @@ describe("fibrpc serve lifecycle", () => {
       const queue = uniqueQueue("stop");
       const serve = await ServeProcess.start(["--queue", queue]);
       expect(await serve.stop(signal)).toBe(0);
-      expect(serve.log).toContain("shutting down");
+      expect(serve.log).toContain(`shutting down on ${signal}`);
       expect(await eventually(async () => (await queueState(queue))?.consumerCount === 0)).toBe(true);
       await deleteQueue(queue);
     });
@@ -146,12 +170,80 @@ describe("fibrpc serve lifecycle", () => {
     expect(serve.log).toMatch(/guest:\*\*\*@/);
   });
 
+  test("--log-format json: each request's line at debug level carries its trace_id and span_id", async () => {
+    const queue = uniqueQueue("json-trace");
+    const serve = await ServeProcess.start(["--queue", queue, "--log-format", "json", "--log-level", "debug"]);
+    try {
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+      const connection = await amqp.connect(BROKER_URL);
+      try {
+        const channel = await connection.createChannel();
+        const reply = new Promise<ConsumeMessage>((resolve) => {
+          void channel.consume("amq.rabbitmq.reply-to", (message) => message && resolve(message), { noAck: true });
+        });
+        channel.sendToQueue(queue, Buffer.from("12"), { replyTo: "amq.rabbitmq.reply-to", correlationId: "json-1", headers: { traceparent } });
+        const echoed = String((await reply).properties.headers?.traceparent);
+        expect(echoed).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+        expect(await serve.waitForLog(/json-1/)).toBe(true);
+        const line = serve.log
+          .trim()
+          .split("\n")
+          .map((text) => JSON.parse(text))
+          .find((entry) => String(entry.msg).includes("(correlation id json-1)"));
+        expect(line).toMatchObject({ level: "debug", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: echoed.split("-")[2], "messaging.message.conversation_id": "json-1" });
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await serve.stop();
+      await deleteQueue(queue);
+    }
+  });
+
   test("a refused login ends serve with exit 6, password hidden", async () => {
     const secret = `pw-${crypto.randomUUID()}`;
     const url = BROKER_URL.replace(/\/\/([^:]+):[^@]*@/, `//$1:${secret}@`);
     const result = await runFibrpc(["serve", "--queue", uniqueQueue("refused")], { env: { AMQP_URL: url } });
     expect(result.code).toBe(6);
     expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
+  test("a user who may log in but not read the queue: exit 6 at once, naming the permission", async () => {
+    const user = `fibrpc-e2e-noread-${process.pid}`;
+    const queue = uniqueQueue("noread");
+    await rabbitmqctl("add_user", user, "pw");
+    await rabbitmqctl("set_permissions", "-p", "/", user, ".*", ".*", "^$"); // configure, write, read
+    try {
+      await declareQueue(queue, "quorum");
+      const result = await runFibrpc(["serve", "--queue", queue], { env: { AMQP_URL: BROKER_URL.replace(/\/\/[^@]*@/, `//${user}:pw@`) } });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toContain(`lacks read permission on queue '${queue}'`);
+      expect(result.stderr).not.toContain("wrong user or password");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    } finally {
+      await rabbitmqctl("delete_user", user);
+      await deleteQueue(queue);
+    }
+  }, 30_000);
+
+  test("a queue name over 255 bytes: exit 2 at once, not a retry loop", async () => {
+    const result = await runFibrpc(["serve", "--queue", "q".repeat(256)], { timeoutMs: 10_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("256 bytes");
+  });
+
+  test("a stream queue: exit 2 at once, saying why", async () => {
+    const queue = uniqueQueue("stream");
+    const connection = await amqp.connect(BROKER_URL);
+    try {
+      await (await connection.createChannel()).assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } });
+      const result = await runFibrpc(["serve", "--queue", queue], { timeoutMs: 10_000 });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("is a stream");
+    } finally {
+      await connection.close();
+      await deleteQueue(queue);
+    }
   });
 
   test("bad flags are usage errors (exit 2)", async () => {

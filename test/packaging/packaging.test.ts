@@ -124,3 +124,66 @@ describe("packaging/Dockerfile", () => {
     expect(instructions).toContain("STOPSIGNAL SIGTERM");
   });
 });
+
+describe("packaging/deployment.yaml: the Secret files", () => {
+  const pod = (Bun.YAML.parse(read("deployment.yaml")) as { spec: { template: { spec: { securityContext: { runAsGroup?: number; fsGroup?: number } } } } })
+    .spec.template.spec;
+
+  // Secret volumes belong to root: without fsGroup a 0400 file is unreadable by uid 10001.
+  test("are readable by the worker: fsGroup is its group (the kubelet then adds group read)", () => {
+    expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
+  });
+});
+
+/** Every variable `fibrpc serve` and `fibrpc health` read, as their --help names them (`env NAME`). */
+function variablesFibrpcReads(): Set<string> {
+  const help = ["serve", "health"].map((command) => Bun.spawnSync([FIBRPC, command, "--help"]).stdout.toString()).join("\n");
+  return new Set([...help.matchAll(/env ([A-Z][A-Z0-9_]*)/g)].map((match) => match[1] ?? ""));
+}
+
+describe("the packaging files set only variables fibrpc reads (a renamed one would be silently ignored)", () => {
+  const fibrpcReads = variablesFibrpcReads();
+
+  test("fibrpc.service", () => {
+    const names = [...read("fibrpc.service").matchAll(/^Environment=(.*)$/gm)].flatMap((match) => (match[1] ?? "").split(/\s+/).map((pair) => pair.split("=")[0] ?? ""));
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((name) => !fibrpcReads.has(name))).toEqual([]);
+  });
+
+  test("deployment.yaml", () => {
+    const deployment = Bun.YAML.parse(read("deployment.yaml")) as { spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } };
+    const names = deployment.spec.template.spec.containers.flatMap((container) => container.env.map((entry) => entry.name));
+    expect(names.filter((name) => !fibrpcReads.has(name))).toEqual([]);
+  });
+
+  test("Dockerfile", () => {
+    const joined = read("Dockerfile").replace(/\\\n\s*/g, " "); // continuation lines joined
+    const env = /^ENV (.*)$/m.exec(joined)?.[1] ?? "";
+    const names = env.trim().split(/\s+/).map((pair) => pair.split("=")[0] ?? "");
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((name) => !fibrpcReads.has(name))).toEqual([]);
+  });
+});
+
+describe.skipIf(Bun.which("systemd-analyze") === null)("packaging/fibrpc.service under systemd-analyze security", () => {
+  test("rates its exposure 3.0 or lower (\"OK\"), as docs/release.md says", () => {
+    const dir = mkdtempSync("/tmp/fibrpc-unit-");
+    try {
+      writeFileSync(join(dir, "fibrpc.service"), read("fibrpc.service").replaceAll("/usr/local/bin/fibrpc", FIBRPC));
+      const result = Bun.spawnSync(["systemd-analyze", "security", "--offline=yes", join(dir, "fibrpc.service")]);
+      const exposure = Number(/Overall exposure level for fibrpc\.service: ([\d.]+)/.exec(result.stdout.toString())?.[1]);
+      expect(exposure).toBeLessThanOrEqual(3.0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe(".dockerignore", () => {
+  // Without it, `docker build .` sends node_modules and ~1 GB of dist/release to the daemon.
+  test("lets through exactly what the Dockerfile copies", () => {
+    const rules = readFileSync(resolve(PACKAGING, "../.dockerignore"), "utf8").split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+    const copied = [...read("Dockerfile").matchAll(/^COPY (?:--\S+ )*(\S+) /gm)].map((match) => match[1]);
+    expect(rules).toEqual(["*", ...copied.map((source) => `!${source}`)]);
+  });
+});

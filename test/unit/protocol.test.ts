@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { decodeReply, encodeErrorBody, parseRequestBody, requestDeadlineMs } from "../../src/protocol.ts";
+import { buildReply, decodeReply, encodeErrorBody, parseRequestBody, requestDeadlineMs } from "../../src/protocol.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const codeOf = (body: Uint8Array, maxN = 1000) => {
@@ -68,5 +68,46 @@ describe("requestDeadlineMs", () => {
     expect(requestDeadlineMs(undefined, "500")).toBeUndefined();
     expect(requestDeadlineMs(1000, undefined)).toBeUndefined();
     expect(requestDeadlineMs(1000, "soon")).toBeUndefined();
+  });
+});
+
+describe("buildReply", () => {
+  test("a value: its digits as text/plain, the correlation id echoed, no error markers", () => {
+    expect(buildReply({ ok: true, value: "832040" }, "abc")).toEqual({
+      body: "832040",
+      properties: { contentType: "text/plain", appId: "fibrpc", correlationId: "abc" },
+    });
+  });
+
+  test("an error: the JSON envelope, type error, its code in x-error-code", () => {
+    const reply = buildReply({ ok: false, error: { code: "OUT_OF_RANGE", message: "too big" } }, "abc");
+    expect(reply.properties).toEqual({
+      contentType: "application/json",
+      appId: "fibrpc",
+      correlationId: "abc",
+      type: "error",
+      headers: { "x-error-code": "OUT_OF_RANGE" },
+    });
+    expect(JSON.parse(reply.body)).toEqual({ error: { code: "OUT_OF_RANGE", message: "too big" } });
+  });
+
+  test("what it builds, the client reads back as it was meant", () => {
+    for (const outcome of [{ ok: true, value: "55" }, { ok: false, error: { code: "INVALID_ARGUMENT", message: "x" } }] as const) {
+      const reply = buildReply(outcome, "id");
+      expect(decodeReply(new TextEncoder().encode(reply.body), reply.properties)).toEqual(outcome);
+    }
+  });
+
+  test("a request without a correlation id gets a reply without one (nothing invented, no 'undefined')", () => {
+    expect("correlationId" in buildReply({ ok: true, value: "1" }, undefined).properties).toBe(false);
+    expect("correlationId" in buildReply({ ok: false, error: { code: "INTERNAL", message: "x" } }, 42).properties).toBe(false);
+    expect(buildReply({ ok: true, value: "1" }, "").properties.correlationId).toBe("");
+  });
+
+  test("extra headers ride on both kinds; the error code header is never overridden by them", () => {
+    const trace = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+    expect(buildReply({ ok: true, value: "1" }, "a", trace).properties.headers).toEqual(trace);
+    const error = buildReply({ ok: false, error: { code: "INTERNAL", message: "x" } }, "a", { ...trace, "x-error-code": "FAKE" });
+    expect(error.properties.headers).toEqual({ ...trace, "x-error-code": "INTERNAL" });
   });
 });

@@ -1,5 +1,5 @@
 import type { FibrpcError } from "../errors.ts";
-import { ERROR_TYPE, decodeReply } from "../protocol.ts";
+import { ERROR_TYPE, decodeReply, type TraceHeaders } from "../protocol.ts";
 import type { BrokerOptions } from "../rpc/broker.ts";
 import { requestBody } from "../rpc/calls.ts";
 import { RequestEngine, type RequestOutcome } from "../rpc/request-engine.ts";
@@ -18,6 +18,8 @@ export interface LoadOptions {
   nextN: () => number;
   expected: ExpectedAnswers;
   tally: BenchTally;
+  /** The trace context of each request (see requestTraces). */
+  traceFor?: (() => TraceHeaders) | undefined;
 }
 
 /**
@@ -44,7 +46,7 @@ export class LoadGenerator {
     try {
       for (let index = 0; index < options.connections; index++) {
         const engine = await RequestEngine.open(
-          { broker, queue, timeoutMs, replyQueue: "direct", coalesceWrites: true },
+          { broker, queue, timeoutMs, replyQueue: "direct", coalesceWrites: true, traceFor: options.traceFor },
           { deadlineMs: Date.now() + timeoutMs, serverCheck: index === 0 ? "fail-fast" : "none" },
         );
         generator.engines.push(engine);

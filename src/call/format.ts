@@ -2,7 +2,7 @@ import type { FibrpcError } from "../errors.ts";
 import type { CallOutcome } from "../rpc/calls.ts";
 
 /** What `call` prints for one n; `line` is the input line's number with `call -`. */
-export type Answer = (CallOutcome | { n?: undefined; ok: false; error: FibrpcError }) & { line?: number | undefined };
+export type Answer = (CallOutcome | { n?: undefined; ok: false; error: FibrpcError; traceId?: undefined }) & { line?: number | undefined };
 
 /** Plain output: the digits, one line. (A failure is never printed on stdout: it ends plain output.) */
 export function plainLine(answer: Answer & { ok: true }): string {
@@ -16,5 +16,6 @@ export function jsonLine(answer: Answer): string {
   const body = answer.ok
     ? { ok: true, value: answer.value }
     : { ok: false, error: { kind: answer.error.kind, code: answer.error.code, message: answer.error.message } };
-  return `${JSON.stringify({ ...where, ...n, ...body })}\n`;
+  const trace = answer.traceId === undefined ? {} : { trace_id: answer.traceId };
+  return `${JSON.stringify({ ...where, ...n, ...body, ...trace })}\n`;
 }

@@ -5,6 +5,7 @@ import { CLEAR_LINE, formatProgress, redrawLine } from "../bench/progress.ts";
 import { formatErrors, formatSummary, summarize, type BenchSummary } from "../bench/summary.ts";
 import { BenchTally, ExpectedAnswers } from "../bench/tally.ts";
 import { LoadGenerator, type LoadGoal } from "../bench/load-generator.ts";
+import { requestTraces } from "../call/trace-env.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
 import { flag, option, readFlag, readOption } from "../cli/options.ts";
 import { interruption, rejectOnInterrupt } from "../cli/signals.ts";
@@ -55,6 +56,7 @@ export default defineCommand({
         nextN: () => pickN(nSpec),
         expected: new ExpectedAnswers(),
         tally,
+        traceFor: requestTraces(process.env),
       }),
       rejectOnInterrupt(),
     ]);

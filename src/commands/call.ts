@@ -3,6 +3,7 @@ import { FibrpcError, InterruptedError, UsageError } from "../errors.ts";
 import { jsonLine, plainLine, type Answer } from "../call/format.ts";
 import { parseCallN } from "../call/parse-n.ts";
 import { streamCalls } from "../call/stream.ts";
+import { requestTraces } from "../call/trace-env.ts";
 import { callMany, type CallOutcome } from "../rpc/calls.ts";
 import { RequestEngine } from "../rpc/request-engine.ts";
 import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
@@ -54,7 +55,7 @@ export default defineCommand({
     const json = readFlag("json", args.json, callArgs.json);
     const engine = await Promise.race([
       RequestEngine.open(
-        { broker: brokerOptionsFrom(args), queue: queueFrom(args), replyQueue, timeoutMs },
+        { broker: brokerOptionsFrom(args), queue: queueFrom(args), replyQueue, timeoutMs, traceFor: requestTraces(process.env) },
         { deadlineMs, serverCheck: waitForServer ? "wait" : "fail-fast", watchServer: true },
       ),
       rejectOnInterrupt(),

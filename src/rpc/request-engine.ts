@@ -23,8 +23,8 @@ export interface OpenOptions {
   watchServer?: boolean | undefined;
 }
 
-/** How a request ended: a reply (which may be an error reply: decode it) or a failure. */
-export type RequestOutcome = { ok: true; reply: Message } | { ok: false; error: FibrpcError };
+/** How a request ended: a reply (which may be an error reply: decode it) or a failure; with the trace context it carried. */
+export type RequestOutcome = ({ ok: true; reply: Message } | { ok: false; error: FibrpcError }) & { trace?: TraceHeaders | undefined };
 
 interface Pending {
   body: Buffer;
@@ -163,7 +163,7 @@ export class RequestEngine {
     const request = this.pending.get(correlationId);
     if (request === undefined) return; // unknown, late or a duplicate: dropped (see the seed)
     this.pending.delete(correlationId);
-    request.settle(outcome);
+    request.settle(request.trace === undefined ? outcome : { ...outcome, trace: request.trace });
   }
 
   private failEvery(error: FibrpcError): void {

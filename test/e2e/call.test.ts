@@ -35,8 +35,8 @@ describe("fibrpc call against fibrpc serve", () => {
     const result = await runFibrpc(["call", "10", "20", "--json", "--queue", queue]);
     expect(result.code).toBe(0);
     expect(result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))).toEqual([
-      { n: 10, ok: true, value: "55" },
-      { n: 20, ok: true, value: "6765" },
+      { n: 10, ok: true, value: "55", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      { n: 20, ok: true, value: "6765", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
     ]);
   });
 

@@ -13,6 +13,8 @@ import {
   type QueueState,
   type WalkOptions,
 } from "./broker.ts";
+import { streamRefusal } from "./adopted-queue.ts";
+import { probeIsStream } from "./queue-probe.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
 
 export type ReplyQueueMode = "direct" | "exclusive";
@@ -125,6 +127,16 @@ export class Link {
     } catch {
       return false; // closed between the check and the call: its 'close' or 'error' follows
     }
+  }
+
+  /** The error to report for a queue without workers: `absent`, unless the queue is a stream, which no fibrpc worker serves. */
+  async explainAbsence(queue: string, absent: FibrpcError): Promise<FibrpcError> {
+    return (await this.isStream(queue)) ? streamRefusal(queue) : absent;
+  }
+
+  /** Whether the queue is a stream, when the broker lets us find out (it takes the configure permission). */
+  async isStream(queue: string): Promise<boolean> {
+    return (await probeIsStream(this.node.connection, queue).catch(() => undefined)) === true;
   }
 
   /** Resolves when the broker has confirmed every request published so far (rejects on a nack or a closed channel). */

@@ -51,7 +51,7 @@ export class RequestEngine {
   /** Set by close(): like a failure for whoever still sends, but not one to report. */
   private closedWith: FibrpcError | undefined;
   /** Set while the watch finds no worker: requests fail at once instead of waiting out their time. */
-  private serverGone: NoServerError | undefined;
+  private serverGone: FibrpcError | undefined;
   private stopWatching: () => void = () => {};
   /** The look before sending could not tell an idle queue from an electing one: look again once something was sent. */
   private verifyAfterFirstSend = false;
@@ -80,8 +80,11 @@ export class RequestEngine {
       throw attached.reason;
     }
     if (checked.status === "rejected") {
+      const reason: unknown = checked.reason;
+      // A stream has no consumer from fibrpc's side ever: say what it is rather than "no server".
+      const explained = reason instanceof NoServerError ? await attached.value.explainAbsence(options.queue, reason) : reason;
       await attached.value.close();
-      throw checked.reason;
+      throw explained;
     }
     engine.link = attached.value;
     engine.verifyAfterFirstSend = open.serverCheck === "fail-fast" && checked.value === "undecided";
@@ -141,6 +144,11 @@ export class RequestEngine {
   async inspectQueue(queue = this.options.queue): Promise<QueueState | null> {
     if (this.link === undefined) throw this.failure ?? new BrokerUnreachableError("not connected to the broker");
     return this.link.inspectQueue(queue);
+  }
+
+  /** Whether the queue is a stream, which no fibrpc worker serves (false when it cannot be told). */
+  async queueIsStream(queue = this.options.queue): Promise<boolean> {
+    return this.link !== undefined && (await this.link.isStream(queue));
   }
 
   /** Fails what is still waiting (as interrupted, say) and closes the connection. */
@@ -240,10 +248,10 @@ export class RequestEngine {
       .then(() => link.inspectQueue(this.options.queue))
       .catch(() => undefined); // a lost link is reported on its own
     if (state === undefined || presenceOf(state) !== "absent") return;
-    this.markServerGone(noServerError(this.options.queue, state));
+    this.markServerGone(await link.explainAbsence(this.options.queue, noServerError(this.options.queue, state)));
   }
 
-  private markServerGone(gone: NoServerError | undefined): void {
+  private markServerGone(gone: FibrpcError | undefined): void {
     this.serverGone = gone;
     if (gone !== undefined) this.failEvery(gone);
   }
@@ -253,7 +261,11 @@ export class RequestEngine {
       (queue) => this.inspectQueue(queue),
       this.options.queue,
       () => this.pending.size > 0 || this.serverGone !== undefined,
-      (gone) => this.markServerGone(gone),
+      (gone) => {
+        if (gone !== undefined && this.serverGone !== undefined) return; // already said, and explained
+        if (gone === undefined || this.link === undefined) this.markServerGone(gone);
+        else void this.link.explainAbsence(this.options.queue, gone).then((explained) => this.markServerGone(explained));
+      },
     );
   }
 

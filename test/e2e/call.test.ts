@@ -274,3 +274,23 @@ describe("help and version", () => {
     for (const command of ["serve", "call", "health", "bench"]) expect(result.stdout).toContain(command);
   });
 });
+
+describe("a stream queue, which no fibrpc worker serves", () => {
+  test("call and health say so, as serve does (exit 2; health CRITICAL), instead of 'no consumer'", async () => {
+    const queue = uniqueQueue("stream");
+    await withChannel((channel) => channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } }));
+    try {
+      const called = await runFibrpc(["call", "30", "--queue", queue]);
+      expect(called.code).toBe(2);
+      expect(called.stderr).toContain("is a stream");
+      const checked = await runFibrpc(["health", "--queue", queue]);
+      expect(checked.code).toBe(2);
+      expect(checked.stdout).toContain("is a stream");
+      const served = await runFibrpc(["serve", "--queue", queue]);
+      expect(served.code).toBe(2);
+      expect(served.stderr).toContain("is a stream");
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+});

@@ -5,6 +5,7 @@ import { CLEAR_LINE, formatProgress, redrawLine } from "../bench/progress.ts";
 import { formatErrors, formatSummary, summarize, type BenchSummary } from "../bench/summary.ts";
 import { BenchTally, ExpectedAnswers } from "../bench/tally.ts";
 import { LoadGenerator, type LoadGoal } from "../bench/load-generator.ts";
+import { requestTraces } from "../call/trace-env.ts";
 import { commandArgs, flag, option } from "../cli/options.ts";
 import { writeStdout, warnOnStderr } from "../cli/output.ts";
 import { Options, type Setting } from "../cli/read-options.ts";
@@ -55,9 +56,11 @@ export default defineCommand({
         nextN: () => pickN(nSpec),
         expected: new ExpectedAnswers(),
         tally,
+        traceFor: requestTraces(process.env),
       }),
       rejectOnInterrupt(),
     ]);
+    if (!generator.coalescingWrites) await warnOnStderr("write coalescing could not be applied (amqplib's internals moved): expect fewer calls/s");
     const stopOnSignal = (): void => generator.stop();
     interruption.addEventListener("abort", stopOnSignal, { once: true });
     const stopProgress = showProgress(tally, generator, goal);

@@ -3,6 +3,7 @@ import { FibrpcError, InterruptedError, UsageError } from "../errors.ts";
 import { jsonLine, plainLine, type Answer } from "../call/format.ts";
 import { parseCallN } from "../call/parse-n.ts";
 import { streamCalls } from "../call/stream.ts";
+import { requestTraces } from "../call/trace-env.ts";
 import { callMany, type CallOutcome } from "../rpc/calls.ts";
 import { RequestEngine } from "../rpc/request-engine.ts";
 import { commandArgs, flag, option } from "../cli/options.ts";
@@ -58,7 +59,10 @@ export default defineCommand({
     const queue = queueFrom(read);
     for (const warning of read.warnings) await warnOnStderr(warning);
     const engine = await Promise.race([
-      RequestEngine.open({ broker, queue, replyQueue, timeoutMs }, { deadlineMs, serverCheck: waitForServer ? "wait" : "fail-fast", watchServer: true }),
+      RequestEngine.open(
+        { broker, queue, replyQueue, timeoutMs, traceFor: requestTraces(process.env) },
+        { deadlineMs, serverCheck: waitForServer ? "wait" : "fail-fast", watchServer: true },
+      ),
       rejectOnInterrupt(),
     ]);
     if (streaming) {

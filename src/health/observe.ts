@@ -84,7 +84,9 @@ async function observeThrough(engine: RequestEngine, options: ObserveOptions, st
       stage("probing");
       probe = await runProbe(engine, options.probeDeadline);
     }
-    return { reached: true, queue, queueExists: true, consumers: state.consumerCount, ready: state.messageCount, probe };
+    const observed = { reached: true, queue, queueExists: true, consumers: state.consumerCount, ready: state.messageCount, probe } as const;
+    // No fibrpc worker serves a stream: say so, rather than only "no consumer".
+    return state.consumerCount === 0 && (await engine.queueIsStream(queue)) ? { ...observed, stream: true } : observed;
   } catch (error) {
     if (error instanceof FibrpcError) return unreached(queue, error);
     throw error;

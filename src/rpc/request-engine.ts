@@ -5,7 +5,7 @@ import { requestProperties, type TraceHeaders } from "../protocol.ts";
 import { MAX_TIMER_MS } from "../within.ts";
 import { openConnection, type QueueState } from "./broker.ts";
 import { Link, type LinkEvents, type LinkOptions } from "./link.ts";
-import { awaitServer, watchServer, type ServerCheck } from "./server-presence.ts";
+import { awaitServer, noServerError, presenceOf, watchServer, type ServerCheck } from "./server-presence.ts";
 
 export interface EngineOptions extends LinkOptions {
   queue: string;
@@ -23,8 +23,8 @@ export interface OpenOptions {
   watchServer?: boolean | undefined;
 }
 
-/** How a request ended: a reply (which may be an error reply: decode it) or a failure. */
-export type RequestOutcome = { ok: true; reply: Message } | { ok: false; error: FibrpcError };
+/** How a request ended: a reply (which may be an error reply: decode it) or a failure; with the trace context it carried. */
+export type RequestOutcome = ({ ok: true; reply: Message } | { ok: false; error: FibrpcError }) & { trace?: TraceHeaders | undefined };
 
 interface Pending {
   body: Buffer;
@@ -51,8 +51,10 @@ export class RequestEngine {
   /** Set by close(): like a failure for whoever still sends, but not one to report. */
   private closedWith: FibrpcError | undefined;
   /** Set while the watch finds no worker: requests fail at once instead of waiting out their time. */
-  private serverGone: NoServerError | undefined;
+  private serverGone: FibrpcError | undefined;
   private stopWatching: () => void = () => {};
+  /** The look before sending could not tell an idle queue from an electing one: look again once something was sent. */
+  private verifyAfterFirstSend = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerDueMs = Number.POSITIVE_INFINITY;
   private readonly idPrefix = `${crypto.randomUUID().slice(0, 8)}.`;
@@ -78,17 +80,21 @@ export class RequestEngine {
       throw attached.reason;
     }
     if (checked.status === "rejected") {
+      const reason: unknown = checked.reason;
+      // A stream has no consumer from fibrpc's side ever: say what it is rather than "no server".
+      const explained = reason instanceof NoServerError ? await attached.value.explainAbsence(options.queue, reason) : reason;
       await attached.value.close();
-      throw checked.reason;
+      throw explained;
     }
     engine.link = attached.value;
+    engine.verifyAfterFirstSend = open.serverCheck === "fail-fast" && checked.value === "undecided";
     if (open.watchServer) engine.watch();
     return engine;
   }
 
   /** Sends one request; `settle` is called exactly once, with the reply or the failure. */
   send(body: Buffer, settle: (outcome: RequestOutcome) => void, deadlineMs = Date.now() + this.options.timeoutMs): void {
-    const refusal = this.failure ?? this.closedWith ?? this.serverGone;
+    const refusal = this.closedWith ?? this.refusal;
     if (refusal !== undefined) {
       settle({ ok: false, error: refusal });
       return;
@@ -97,11 +103,21 @@ export class RequestEngine {
     const request: Pending = { body, deadlineMs, trace: this.options.traceFor?.(), settle };
     this.pending.set(correlationId, request);
     this.armTimer(deadlineMs);
-    if (this.link !== undefined) this.publish(this.link, correlationId, request);
+    if (this.link === undefined) return;
+    this.publish(this.link, correlationId, request);
+    if (this.verifyAfterFirstSend) {
+      this.verifyAfterFirstSend = false;
+      void this.verifyServer(this.link);
+    }
   }
 
   request(body: Buffer, deadlineMs?: number): Promise<RequestOutcome> {
     return new Promise((resolve) => this.send(body, resolve, deadlineMs));
+  }
+
+  /** Why a request sent now would fail at once (the engine failed, or no worker is there), if it would. */
+  get refusal(): FibrpcError | undefined {
+    return this.failure ?? this.serverGone;
   }
 
   /** Why the engine can send nothing more, once that is so (a refusal, or no node left to fail over to). */
@@ -114,6 +130,11 @@ export class RequestEngine {
     return this.link?.url;
   }
 
+  /** Whether the current connection sends the writes of one turn as one (asked for, and amqplib's internals found). */
+  get coalescingWrites(): boolean {
+    return this.link?.coalesced === true;
+  }
+
   /** Requests sent and not settled yet. */
   get inFlight(): number {
     return this.pending.size;
@@ -123,6 +144,11 @@ export class RequestEngine {
   async inspectQueue(queue = this.options.queue): Promise<QueueState | null> {
     if (this.link === undefined) throw this.failure ?? new BrokerUnreachableError("not connected to the broker");
     return this.link.inspectQueue(queue);
+  }
+
+  /** Whether the queue is a stream, which no fibrpc worker serves (false when it cannot be told). */
+  async queueIsStream(queue = this.options.queue): Promise<boolean> {
+    return this.link !== undefined && (await this.link.isStream(queue));
   }
 
   /** Fails what is still waiting (as interrupted, say) and closes the connection. */
@@ -145,7 +171,7 @@ export class RequestEngine {
     const request = this.pending.get(correlationId);
     if (request === undefined) return; // unknown, late or a duplicate: dropped (see the seed)
     this.pending.delete(correlationId);
-    request.settle(outcome);
+    request.settle(request.trace === undefined ? outcome : { ...outcome, trace: request.trace });
   }
 
   private failEvery(error: FibrpcError): void {
@@ -211,14 +237,34 @@ export class RequestEngine {
     );
   }
 
+  /**
+   * Once the broker has confirmed what was sent, a live look at the queue shows it: waiting
+   * with no consumer means no server (said at once, and to what is sent until one comes, as the
+   * watch does); anything else leaves the requests to their replies, the watch and their deadlines.
+   */
+  private async verifyServer(link: Link): Promise<void> {
+    const state = await link
+      .confirmed()
+      .then(() => link.inspectQueue(this.options.queue))
+      .catch(() => undefined); // a lost link is reported on its own
+    if (state === undefined || presenceOf(state) !== "absent") return;
+    this.markServerGone(await link.explainAbsence(this.options.queue, noServerError(this.options.queue, state)));
+  }
+
+  private markServerGone(gone: FibrpcError | undefined): void {
+    this.serverGone = gone;
+    if (gone !== undefined) this.failEvery(gone);
+  }
+
   private watch(): void {
     this.stopWatching = watchServer(
       (queue) => this.inspectQueue(queue),
       this.options.queue,
       () => this.pending.size > 0 || this.serverGone !== undefined,
       (gone) => {
-        this.serverGone = gone;
-        if (gone !== undefined) this.failEvery(gone);
+        if (gone !== undefined && this.serverGone !== undefined) return; // already said, and explained
+        if (gone === undefined || this.link === undefined) this.markServerGone(gone);
+        else void this.link.explainAbsence(this.options.queue, gone).then((explained) => this.markServerGone(explained));
       },
     );
   }

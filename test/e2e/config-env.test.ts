@@ -42,7 +42,7 @@ describe("one command's variables never change another", () => {
   test("the old FIBRPC_TIMEOUT and FIBRPC_JSON still set call's, with one warning line each naming the new variable", async () => {
     const result = await runFibrpc(["call", "10", "--queue", queue], { env: { FIBRPC_JSON: "yes", FIBRPC_TIMEOUT: "5s" } });
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ n: 10, ok: true, value: "55" });
+    expect(JSON.parse(result.stdout)).toEqual({ n: 10, ok: true, value: "55", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(result.stderr.split("\n").filter(Boolean).sort()).toEqual([
       "fibrpc: WARNING: FIBRPC_JSON is deprecated: set FIBRPC_CALL_JSON instead",
       "fibrpc: WARNING: FIBRPC_TIMEOUT is deprecated: set FIBRPC_CALL_TIMEOUT instead",

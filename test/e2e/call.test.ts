@@ -220,6 +220,18 @@ describe("fibrpc call exit codes", () => {
     30_000,
   );
 
+  test("4: a connect cut short by our own --timeout is our timeout, not an unreachable broker", async () => {
+    // A broker that accepts the connection and never speaks AMQP: only our deadline ends the wait.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const result = await runFibrpc(["call", "30", "--timeout", "300ms", "--url", `amqp://guest:guest@127.0.0.1:${silent.port}`]);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toBe("fibrpc: timeout: no answer within 300ms (still connecting to the broker)\n");
+    } finally {
+      silent.stop(true);
+    }
+  });
+
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     test(`${code}: interrupted by ${signal} while waiting`, async () => {
       const queue = uniqueQueue("interrupt");

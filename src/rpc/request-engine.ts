@@ -1,32 +1,15 @@
-import type { Message } from "amqplib";
 import { BrokerRefusedError, BrokerUnreachableError, FibrpcError, NoServerError, TimeoutError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { requestProperties, type TraceHeaders } from "../protocol.ts";
+import { ownTimeoutOr, type EngineOptions, type OpenOptions, type RequestOutcome } from "./engine-options.ts";
 import { openConnection, type NodeConnection, type QueueState } from "./broker.ts";
-import { Link, type LinkEvents, type LinkOptions } from "./link.ts";
+import { Link, type LinkEvents } from "./link.ts";
 import { nackRetryDelayMs } from "./nack-policy.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import { ServerGuard } from "./server-guard.ts";
-import { awaitServer, type ServerCheck } from "./server-presence.ts";
+import { awaitServer } from "./server-presence.ts";
 
-export interface EngineOptions extends LinkOptions {
-  queue: string;
-  /** The caller's wait per request, for the timeout message (and the default deadline). */
-  timeoutMs: number;
-  /** Trace context for each request (from TRACEPARENT, or fresh); none when absent. */
-  traceFor?: (() => TraceHeaders) | undefined;
-}
-
-export interface OpenOptions {
-  /** Epoch ms by which the engine must be connected (and, with "wait", see a worker); none: each node gets the connect timeout. */
-  deadlineMs?: number | undefined;
-  serverCheck: ServerCheck;
-  /** Keep checking, while requests wait, that a worker is still there (see watchServer). */
-  watchServer?: boolean | undefined;
-}
-
-/** How a request ended: a reply (which may be an error reply: decode it) or a failure; with the trace context it carried. */
-export type RequestOutcome = ({ ok: true; reply: Message } | { ok: false; error: FibrpcError }) & { trace?: TraceHeaders | undefined };
+export type { EngineOptions, OpenOptions, RequestOutcome } from "./engine-options.ts";
 
 interface Pending {
   body: Buffer;
@@ -78,7 +61,7 @@ export class RequestEngine {
     let skip: string | undefined;
     for (let tries = 1; ; tries++) {
       const node = await openConnection(options.broker, { deadlineMs: open.deadlineMs, skip }).catch((error: unknown) => {
-        throw open.deadlineMs === undefined ? error : engine.ourTimeoutOr(error, open.deadlineMs, "connecting to the broker");
+        throw open.deadlineMs === undefined ? error : ownTimeoutOr(error, open.deadlineMs, options.timeoutMs);
       });
       try {
         await engine.attach(node, open);
@@ -273,11 +256,5 @@ export class RequestEngine {
       this.renewal = undefined;
       if (this.link !== undefined && this.pending.size > 0) this.relink(new BrokerRefusedError("the broker nacked a request"));
     }, retryInMs);
-  }
-
-  /** A connect that failed because our own deadline ran out is our timeout, not the broker's fault. */
-  private ourTimeoutOr(error: unknown, deadlineMs: number, stage: string): unknown {
-    if (!(error instanceof FibrpcError) || error.kind !== "unreachable" || Date.now() < deadlineMs) return error;
-    return new TimeoutError(`timeout: no answer within ${formatDurationMs(this.options.timeoutMs)} (still ${stage})`, { cause: error });
   }
 }

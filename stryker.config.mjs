@@ -32,7 +32,8 @@ export default {
     "src/ops/listen-address.ts",
     "src/ops/routes.ts",
     "src/ops/worker-metrics.ts",
-    "src/cli/strict-args.ts",
+    "src/cli/argv.ts",
+    "src/cli/values.ts",
   ],
   // Copied into each sandbox otherwise. tsconfig.json stays out because Stryker rewrites it with the
   // TypeScript JS API, which TypeScript 7 (the Go port) no longer has; Bun needs nothing from it.

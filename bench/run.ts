@@ -7,15 +7,17 @@
  * --defaults adds the study behind fibrpc's defaults: prefetch 1/16/64/128/256 and a classic
  * vs a quorum queue, each at 1 and 64 in flight.
  */
-import { statSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { fibonacci } from "../src/fib.ts";
-import type { BenchSummary } from "../src/bench/summary.ts";
-import { fibrpcBench, goClientLoad, median, wallTimes, type WallTime } from "./lib/measure.ts";
+import { fibrpcBench, goClientLoad, median, wallTimes } from "./lib/measure.ts";
 import { deleteQueues, peakRssDuring, rssMb, startServer, stopServer, type RunningServer, type ServerSpec } from "./lib/processes.ts";
+import { buildReport, type Figures, type ServerFigures } from "./lib/report.ts";
+import { freePort, scrapeEvery } from "./lib/scrape.ts";
 import { BUILD_DIR, BUN, FIBRPC, GO_CLIENT, GO_SERVER, log, prepare } from "./lib/setup.ts";
-import { formatTable, mb, ms, rate, ratio, verdict } from "./lib/table.ts";
+import { shellLoop, streamThroughCall } from "./lib/stream.ts";
+import { formatTable, ms, rate } from "./lib/table.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,30 +31,33 @@ const ROUNDS = Math.max(1, Number(flags.rounds));
 const LOAD_MS = Math.max(500, Number(flags.seconds) * 1000);
 const N = "30";
 const DRIVE_REQUESTS = 40_000;
+/** `seq 1 100000`-style input for `call -`, as issue #15 measures it. */
+const STREAM_LINES = 100_000;
+const STREAM_WINDOWS = [16, 64, 128, 256];
+const SHELL_LOOP_CALLS = 200;
 const RUN_ID = crypto.randomUUID().slice(0, 6);
 const queueFor = (key: string): string => `fibrpc-bench-${key}-${RUN_ID}`;
 
 const tools = await prepare({ rebuild: flags.rebuild });
+const httpPort = freePort();
+const fibrpcServe = (...extra: string[]) => (q: string) => [FIBRPC, "serve", "--queue", q, "--max-n", "1000000", "--log-level", "warn", ...extra];
 
 const SERVERS: ServerSpec[] = [
-  { key: "fibrpc", label: "fibrpc serve (prefetch 64)", argv: (q) => [FIBRPC, "serve", "--queue", q, "--max-n", "1000000", "--log-level", "warn"] },
-  { key: "go-tutorial", label: "Go tutorial (prefetch 1)", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "1"] },
-  { key: "go-tuned", label: "Go tuned (prefetch 64)", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "64"] },
+  { key: "fibrpc", label: "fibrpc serve (prefetch 64)", kind: "classic", argv: fibrpcServe() },
+  { key: "go-tutorial", label: "Go tutorial (prefetch 1)", kind: "classic", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "1"] },
+  { key: "go-tuned", label: "Go tuned (prefetch 64)", kind: "classic", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "64"] },
   ...(tools.node
-    ? [{ key: "amqplib-node", label: "amqplib on Node (prefetch 64)", argv: (q: string) => ["node", "bench/baselines/amqplib-server.mjs", q, "64"] }]
+    ? [{ key: "amqplib-node", label: "amqplib on Node (prefetch 64)", kind: "classic" as const, argv: (q: string) => ["node", "bench/baselines/amqplib-server.mjs", q, "64"] }]
     : []),
+  { key: "fibrpc-quorum", label: "fibrpc serve (prefetch 64)", kind: "quorum", argv: fibrpcServe() },
+  { key: "go-tuned-quorum", label: "Go tuned (prefetch 64)", kind: "quorum", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "64"] },
+  { key: "fibrpc-http", label: "fibrpc serve --http, scraped 1/s", kind: "quorum", argv: fibrpcServe("--http", `127.0.0.1:${httpPort}`) },
 ];
 
-interface ServerFigures {
-  spec: ServerSpec;
-  idleRssMb: number;
-  loadRssMb: number[];
-  at64: BenchSummary[];
-  at1: BenchSummary[];
-}
-
 const running: RunningServer[] = [];
+let stopScraping: (() => number) | undefined;
 const cleanup = async (): Promise<void> => {
+  stopScraping?.();
   await Promise.all(running.map(stopServer));
   await deleteQueues(running.map((server) => server.queue));
 };
@@ -60,9 +65,10 @@ const cleanup = async (): Promise<void> => {
 try {
   log(`starting ${SERVERS.length} servers`);
   for (const spec of SERVERS) running.push(await startServer(spec, queueFor(spec.key)));
+  stopScraping = scrapeEvery(httpPort);
   await Bun.sleep(1000);
-  const figures: ServerFigures[] = [];
-  for (const server of running) figures.push({ spec: server.spec, idleRssMb: await rssMb(server.proc.pid), loadRssMb: [], at64: [], at1: [] });
+  const servers: ServerFigures[] = [];
+  for (const server of running) servers.push({ spec: server.spec, idleRssMb: await rssMb(server.proc.pid), loadRssMb: [], at64: [], at1: [] });
 
   log("warming up");
   for (const server of running) await fibrpcBench({ queue: server.queue, concurrency: 64, n: N, goal: { durationMs: 1000 } });
@@ -71,35 +77,43 @@ try {
     log(`worker throughput, round ${round}/${ROUNDS}`);
     // Servers alternate within each round, so a burst of load from elsewhere hits them alike.
     for (const [index, server] of running.entries()) {
-      const entry = figures[index];
+      const entry = servers[index];
       if (!entry) continue;
-      const loaded = await peakRssDuring(server.proc.pid, () =>
-        fibrpcBench({ queue: server.queue, concurrency: 64, n: N, goal: { durationMs: LOAD_MS } }),
-      );
+      const loaded = await peakRssDuring(server.proc.pid, () => fibrpcBench({ queue: server.queue, concurrency: 64, n: N, goal: { durationMs: LOAD_MS } }));
       entry.at64.push(loaded.result);
       entry.loadRssMb.push(loaded.peakMb);
       entry.at1.push(await fibrpcBench({ queue: server.queue, concurrency: 1, n: N, goal: { durationMs: LOAD_MS } }));
     }
   }
+  const scrapes = stopScraping();
+  stopScraping = undefined;
 
   // Against the fastest server, so that the generator rather than the server is what limits.
-  log("load generators: fibrpc bench vs the Go client's load loop, both against fibrpc serve");
+  log("load generators: fibrpc bench, fibrpc call -, the Go client's load loop, all against fibrpc serve");
   const driveQueue = queueFor("fibrpc");
-  const benchDrive: number[] = [];
-  const goDrive: number[] = [];
+  const expected = fibonacci(Number(N)).toString();
+  const drive = { bench: [] as number[], go: [] as number[], stream: [] as number[], streamWrong: 0 };
   for (let round = 0; round < ROUNDS; round++) {
-    const viaBench = async (): Promise<void> => {
-      benchDrive.push((await fibrpcBench({ queue: driveQueue, concurrency: 64, n: N, goal: { requests: DRIVE_REQUESTS } })).callsPerSecond);
-    };
-    const viaGo = async (): Promise<void> => {
-      goDrive.push(await goClientLoad(driveQueue, DRIVE_REQUESTS, 64));
-    };
-    // Who goes first alternates, so a drift in background load favours neither.
-    for (const measure of round % 2 === 0 ? [viaBench, viaGo] : [viaGo, viaBench]) await measure();
+    const measures = [
+      async () => drive.bench.push((await fibrpcBench({ queue: driveQueue, concurrency: 64, n: N, goal: { requests: DRIVE_REQUESTS } })).callsPerSecond),
+      async () => drive.go.push(await goClientLoad(driveQueue, DRIVE_REQUESTS, 64)),
+      async () => {
+        const run = await streamThroughCall(driveQueue, { lines: STREAM_LINES, n: N, expected, window: 64 });
+        drive.stream.push(run.callsPerSecond);
+        drive.streamWrong += run.wrong;
+      },
+    ];
+    // Who goes first rotates, so a drift in background load favours none.
+    for (let index = 0; index < measures.length; index++) await measures[(index + round) % measures.length]?.();
   }
+  log("fibrpc call - at other windows, and the shell loop it replaces");
+  const windows: { window: number; callsPerSecond: number }[] = [];
+  for (const window of STREAM_WINDOWS) {
+    windows.push({ window, callsPerSecond: (await streamThroughCall(driveQueue, { lines: STREAM_LINES / 2, n: N, expected, window })).callsPerSecond });
+  }
+  const shellCallsPerSecond = await shellLoop(driveQueue, SHELL_LOOP_CALLS);
 
   log("large n");
-  const fibrpcQueue = queueFor("fibrpc");
   const large = [];
   for (const [n, requests] of [[100_000, 20], [1_000_000, 5]] as const) {
     // What the worker does per request: the BigInt by fast doubling, then its decimal text.
@@ -114,22 +128,23 @@ try {
       bigintMs.push(computed - started);
       decimalMs.push(performance.now() - computed);
     }
-    const roundTrip = await fibrpcBench({ queue: fibrpcQueue, concurrency: 1, n: String(n), goal: { requests } });
+    const roundTrip = await fibrpcBench({ queue: driveQueue, concurrency: 1, n: String(n), goal: { requests } });
     large.push({ n, bigintMs: median(bigintMs), decimalMs: median(decimalMs), computeMs: median(bigintMs) + median(decimalMs), roundTrip });
   }
 
   log(`one-shot client wall time (${tools.hyperfine ? "hyperfine" : "repeated spawns: hyperfine not installed"})`);
   const wall = await wallTimes(
     [
-      { label: "fibrpc call", argv: [FIBRPC, "call", "30", "--queue", fibrpcQueue] },
-      { label: "Go client", argv: [GO_CLIENT, "-queue", fibrpcQueue, "30"] },
-      { label: "bun run src/cli.ts call", argv: [BUN, "run", "src/cli.ts", "call", "30", "--queue", fibrpcQueue] },
+      { label: "fibrpc call", argv: [FIBRPC, "call", "30", "--queue", driveQueue] },
+      { label: "Go client", argv: [GO_CLIENT, "-queue", driveQueue, "30"] },
+      { label: "bun run src/cli.ts call", argv: [BUN, "run", "src/cli.ts", "call", "30", "--queue", driveQueue] },
     ],
     { hyperfine: tools.hyperfine, runs: 30, warmup: 3 },
   );
 
-  const report = buildReport(figures, { benchDrive, goDrive }, large, wall);
-  writeFileSync(resolve(BUILD_DIR, "last.json"), `${JSON.stringify({ figures, benchDrive, goDrive, large, wall }, null, 2)}\n`);
+  const figures: Figures = { rounds: ROUNDS, loadMs: LOAD_MS, n: N, servers, drive, windows, shellCallsPerSecond, scrapes, large, wall };
+  writeFileSync(resolve(BUILD_DIR, "last.json"), `${JSON.stringify(figures, null, 2)}\n`);
+  const report = buildReport(figures, { driveRequests: DRIVE_REQUESTS, streamLines: STREAM_LINES, shellCalls: SHELL_LOOP_CALLS });
   if (flags.defaults) {
     await cleanup();
     running.length = 0;
@@ -141,106 +156,16 @@ try {
   await cleanup();
 }
 
-function buildReport(
-  figures: ServerFigures[],
-  drive: { benchDrive: number[]; goDrive: number[] },
-  large: { n: number; bigintMs: number; decimalMs: number; computeMs: number; roundTrip: BenchSummary }[],
-  wall: WallTime[],
-): string {
-  const med = (summaries: BenchSummary[], pick: (s: BenchSummary) => number): number => median(summaries.map(pick));
-  const byKey = new Map(figures.map((entry) => [entry.spec.key, entry]));
-  const fib = byKey.get("fibrpc");
-  const rate64 = (key: string): number => med(byKey.get(key)?.at64 ?? [], (s) => s.callsPerSecond);
-  const p50at1 = (key: string): number => med(byKey.get(key)?.at1 ?? [], (s) => s.latencyMs.p50);
-  const failures = figures.reduce((sum, entry) => sum + [...entry.at64, ...entry.at1].reduce((total, s) => total + s.failed, 0), 0);
-
-  const workerRows = figures.map((entry) => [
-    entry.spec.label,
-    rate(med(entry.at64, (s) => s.callsPerSecond)),
-    ratio(rate64("fibrpc"), med(entry.at64, (s) => s.callsPerSecond)),
-    ms(med(entry.at64, (s) => s.latencyMs.p50)),
-    ms(med(entry.at64, (s) => s.latencyMs.p99)),
-    rate(med(entry.at1, (s) => s.callsPerSecond)),
-    ms(med(entry.at1, (s) => s.latencyMs.p50)),
-    ratio(p50at1("fibrpc"), med(entry.at1, (s) => s.latencyMs.p50)),
-    mb(entry.idleRssMb),
-    mb(Math.max(...entry.loadRssMb)),
-  ]);
-  const wallOf = (label: string): number => wall.find((entry) => entry.label === label)?.medianMs ?? Number.NaN;
-  const clientRows = wall.map((entry) => [entry.label, ms(entry.medianMs), ratio(entry.medianMs, wallOf("Go client")), String(entry.runs)]);
-  const benchRate = median(drive.benchDrive);
-  const goRate = median(drive.goDrive);
-  const sizeMb = (path: string): number => statSync(path).size / 1024 / 1024;
-  const f1e6 = large.find((entry) => entry.n === 1_000_000);
-
-  const targets = [
-    ["serve @64 vs Go tuned", ratio(rate64("fibrpc"), rate64("go-tuned")), "≥ 1.0×", verdict(rate64("fibrpc") / rate64("go-tuned"), { atLeast: 1 })],
-    ["serve @64 vs Go tutorial", ratio(rate64("fibrpc"), rate64("go-tutorial")), "≥ 5×", verdict(rate64("fibrpc") / rate64("go-tutorial"), { atLeast: 5 })],
-    ["serve p50 @1 vs Go tutorial", ratio(p50at1("fibrpc"), p50at1("go-tutorial")), "≤ 1.2×", verdict(p50at1("fibrpc") / p50at1("go-tutorial"), { atMost: 1.2 })],
-    ["fibrpc call 30 vs Go client", ratio(wallOf("fibrpc call"), wallOf("Go client")), "≤ 1.5×", verdict(wallOf("fibrpc call") / wallOf("Go client"), { atMost: 1.5 })],
-    ["bench drive vs Go client", ratio(benchRate, goRate), "≥ 1.0×", verdict(benchRate / goRate, { atLeast: 1 })],
-    ["F(10^6) in the worker", ms(f1e6?.computeMs ?? Number.NaN), "< 50 ms", verdict(f1e6?.computeMs ?? Number.NaN, { atMost: 50 })],
-    ["serve idle RSS", mb(fib?.idleRssMb ?? Number.NaN), "< 80 MB", verdict(fib?.idleRssMb ?? Number.NaN, { atMost: 80 })],
-  ];
-
-  return [
-    `fibrpc benchmark — ${new Date().toISOString()}, ${navigator.hardwareConcurrency} CPUs, broker on localhost, n=${N}, ` +
-      `median of ${ROUNDS} rounds of ${LOAD_MS / 1000}s per figure; every answer verified (${failures} failed)`,
-    "",
-    "Worker throughput (load: fibrpc bench; ratio = fibrpc ÷ row)",
-    formatTable(["server", "@64 calls/s", "ratio", "@64 p50", "@64 p99", "@1 calls/s", "@1 p50", "p50 ratio", "RSS idle", "RSS load"], workerRows),
-    "",
-    "One-shot client: start, connect, call 30, exit (median wall time; ratio = row ÷ Go client)",
-    formatTable(["client", "wall", "ratio", "runs"], clientRows),
-    "",
-    `Load generators against fibrpc serve, 64 in flight, ${DRIVE_REQUESTS} calls each (ratio = row ÷ Go)`,
-    formatTable(
-      ["generator", "calls/s", "ratio"],
-      [
-        ["fibrpc bench", rate(benchRate), ratio(benchRate, goRate)],
-        ["Go client load loop", rate(goRate), "1.00×"],
-      ],
-    ),
-    "",
-    "Large n (in-process, the worker's code, median of 7 warm runs: BigInt by fast doubling, then its decimal text;",
-    "round trip: p50 of fibrpc bench @1 through fibrpc serve)",
-    formatTable(
-      ["n", "digits", "BigInt", "to decimal", "compute", "round trip"],
-      large.map((entry) => [
-        `F(${entry.n})`,
-        String(fibonacci(entry.n).toString().length),
-        ms(entry.bigintMs),
-        ms(entry.decimalMs),
-        ms(entry.computeMs),
-        ms(entry.roundTrip.latencyMs.p50),
-      ]),
-    ),
-    "",
-    "Binary size",
-    formatTable(
-      ["binary", "size"],
-      [
-        ["dist/fibrpc (serve, call, bench, …)", mb(sizeMb(FIBRPC))],
-        ["Go server", mb(sizeMb(GO_SERVER))],
-        ["Go client", mb(sizeMb(GO_CLIENT))],
-      ],
-    ),
-    "",
-    "Targets (ratios from this run)",
-    formatTable(["target", "figure", "goal", "result"], targets),
-  ].join("\n");
-}
-
 /** fibrpc serve with other prefetch values and queue types, each at 1 and 64 in flight. */
 async function defaultsStudy(): Promise<string> {
   const configs = [
-    ...[1, 16, 64, 128, 256].map((prefetch) => ({ label: `prefetch ${prefetch}, classic`, args: ["--prefetch", String(prefetch)] })),
-    { label: "prefetch 64, quorum", args: ["--prefetch", "64", "--queue-type", "quorum"] },
+    ...[1, 16, 64, 128, 256].map((prefetch) => ({ label: `prefetch ${prefetch}, classic`, kind: "classic" as const, prefetch })),
+    { label: "prefetch 64, quorum", kind: "quorum" as const, prefetch: 64 },
   ];
   const rows: string[][] = [];
   for (const [index, config] of configs.entries()) {
     log(`defaults study: ${config.label}`);
-    const spec: ServerSpec = { key: `defaults-${index}`, label: config.label, argv: (q) => [FIBRPC, "serve", "--queue", q, "--log-level", "warn", ...config.args] };
+    const spec: ServerSpec = { key: `defaults-${index}`, label: config.label, kind: config.kind, argv: fibrpcServe("--prefetch", String(config.prefetch)) };
     const server = await startServer(spec, queueFor(spec.key));
     running.push(server);
     try {
@@ -252,10 +177,10 @@ async function defaultsStudy(): Promise<string> {
       for (let round = 0; round < ROUNDS; round++) {
         const loaded = await fibrpcBench({ queue: server.queue, concurrency: 64, n: N, goal: { durationMs: LOAD_MS } });
         at64.push(loaded.callsPerSecond);
-        p99at64.push(loaded.latencyMs.p99);
+        p99at64.push(loaded.latencyMs?.p99 ?? Number.NaN);
         const single = await fibrpcBench({ queue: server.queue, concurrency: 1, n: N, goal: { durationMs: LOAD_MS } });
         at1.push(single.callsPerSecond);
-        p50at1.push(single.latencyMs.p50);
+        p50at1.push(single.latencyMs?.p50 ?? Number.NaN);
       }
       rows.push([config.label, rate(median(at64)), ms(median(p99at64)), rate(median(at1)), ms(median(p50at1))]);
     } finally {
@@ -264,4 +189,3 @@ async function defaultsStudy(): Promise<string> {
   }
   return ["Defaults study: fibrpc serve", formatTable(["config", "@64 calls/s", "@64 p99", "@1 calls/s", "@1 p50"], rows)].join("\n");
 }
-

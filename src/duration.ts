@@ -13,7 +13,18 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(amount * unit);
 }
 
-/** `1500` -> `1.5s`, `250` -> `250ms`: for messages that echo a duration back to the user. */
+/**
+ * The one way fibrpc writes a duration or a latency: three significant figures, milliseconds
+ * below a second, seconds above: `0.384ms`, `3.1ms`, `250ms`, `1.5s`, `12.3s`, `600s`.
+ */
 export function formatDurationMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)}ms` : `${Number((ms / 1000).toFixed(3))}s`;
+  const millis = significant(ms);
+  if (millis < 1000) return `${millis}ms`;
+  const seconds = ms / 1000;
+  return `${seconds >= 100 ? Math.round(seconds) : significant(seconds)}s`;
+}
+
+function significant(value: number): number {
+  const rounded = Number(value.toPrecision(3));
+  return Math.abs(rounded) < 0.001 ? 0 : rounded;
 }

@@ -10,8 +10,11 @@ export type ErrorKind =
   | "timeout" // no answer within the deadline
   | "unreachable" // refused, DNS, TLS, connection lost
   | "refused" // the broker refused us: authentication, vhost, permissions
+  | "requests-failed" // bench: some of its requests failed (counted in its summary)
+  | "output-failed" // stdout could not be written (disk full, I/O error)
+  | "output-closed" // stdout's reader went away (`| head`): not a failure to report
   | "cannot-listen" // serve --http: the address cannot be listened on (port in use, not this host's)
-  | "interrupted"; // SIGINT / SIGTERM
+  | "interrupted"; // SIGINT / SIGTERM / SIGHUP
 
 /** The string code of each kind, as scripts read it (`call --json`); a server's error reply carries its own. */
 const CODE_OF_KIND: Record<ErrorKind, string> = {
@@ -21,22 +24,39 @@ const CODE_OF_KIND: Record<ErrorKind, string> = {
   timeout: "TIMEOUT",
   unreachable: "UNREACHABLE",
   refused: "REFUSED",
+  "requests-failed": "REQUESTS_FAILED",
+  "output-failed": "OUTPUT_FAILED",
+  "output-closed": "OUTPUT_CLOSED",
   "cannot-listen": "CANNOT_LISTEN",
   interrupted: "INTERRUPTED",
 };
 
+/**
+ * What the user can do about an error, named by the library, which knows no flags: the command
+ * line turns it into flag names (src/cli/hints.ts), another front end into its own words.
+ */
+export type ErrorHint = "trust-broker-ca";
+
+export interface FibrpcErrorOptions {
+  cause?: unknown;
+  code?: string;
+  hint?: ErrorHint;
+}
+
 export class FibrpcError extends Error {
   /** A stable string for scripts and tests to match on (the message is for people and may change). */
   readonly code: string;
+  readonly hint: ErrorHint | undefined;
 
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown; code?: string },
+    options?: FibrpcErrorOptions,
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "FibrpcError";
     this.code = options?.code ?? CODE_OF_KIND[kind];
+    this.hint = options?.hint;
   }
 }
 
@@ -66,7 +86,7 @@ export class TimeoutError extends FibrpcError {
 }
 
 export class BrokerUnreachableError extends FibrpcError {
-  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+  constructor(message: string, options?: { cause?: unknown; code?: string; hint?: ErrorHint }) {
     super("unreachable", message, options);
   }
 }
@@ -87,8 +107,10 @@ export class CannotListenError extends FibrpcError {
   }
 }
 
+export type StopSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+
 export class InterruptedError extends FibrpcError {
-  constructor(readonly signal: "SIGINT" | "SIGTERM") {
+  constructor(readonly signal: StopSignal) {
     super("interrupted", `interrupted by ${signal}`);
   }
 }

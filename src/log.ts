@@ -2,13 +2,19 @@
 // command of a compiled binary would pay for (~20 ms) even when it never logs.
 import { createConsola, LogLevels, type ConsolaReporter, type LogObject } from "consola/core";
 import type { LogFields, WorkerLog } from "./rpc/worker-log.ts";
+import { sanitize } from "./cli/secrets.ts";
 
 export type LogFormat = "pretty" | "json";
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/**
+ * The message as it may be written: a line of the log may quote what a peer sent (a
+ * correlation id, a reply address), so control characters are escaped (one entry stays one
+ * line, and a terminal obeys nothing in it) and no known broker password is left in it.
+ */
 function messageOf(entry: LogObject): string {
-  return entry.args.map(String).join(" ");
+  return sanitize(entry.args.map(String).join(" "));
 }
 
 /** One JSON object per line, for log shippers: {"time":…,"level":…,"msg":…}, then the line's fields (trace_id, …). */

@@ -20,7 +20,11 @@ function fibonacci(n) {
 
 const connection = await amqp.connect(process.env.AMQP_URL || "amqp://guest:guest@localhost:5672", { noDelay: true });
 const channel = await connection.createChannel();
-await channel.assertQueue(queue, { durable: false });
+// The queue as another program declared it (the benchmark declares a classic or a quorum queue
+// first); declared here, durable, only when missing (a passive declare of a missing queue closes its channel).
+const probe = await connection.createChannel();
+probe.on("error", () => {});
+if (!(await probe.checkQueue(queue).then(() => true, () => false))) await channel.assertQueue(queue, { durable: true });
 await channel.prefetch(prefetch);
 console.error(` [x] Awaiting RPC requests on ${queue} (prefetch ${prefetch})`);
 await channel.consume(queue, (message) => {

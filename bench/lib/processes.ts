@@ -1,12 +1,15 @@
 /** The servers under test as child processes: start, wait until they consume, read their memory, stop. */
 import amqp from "amqplib";
 import type { Subprocess } from "bun";
+import { declareQueue, type QueueKind } from "./queues.ts";
 
 export const BROKER_URL = process.env.AMQP_URL || "amqp://guest:guest@127.0.0.1:5672";
 
 export interface ServerSpec {
   key: string;
   label: string;
+  /** The kind of queue it is measured on, declared before it starts (it adopts the queue as it is). */
+  kind: QueueKind;
   argv: (queue: string) => string[];
 }
 
@@ -17,6 +20,7 @@ export interface RunningServer {
 }
 
 export async function startServer(spec: ServerSpec, queue: string): Promise<RunningServer> {
+  await declareQueue(queue, spec.kind);
   const proc = Bun.spawn(spec.argv(queue), {
     env: { ...process.env, AMQP_URL: BROKER_URL, NO_COLOR: "1" },
     stdin: "ignore",

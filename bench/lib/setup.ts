@@ -3,7 +3,7 @@
  * amqp091-go, hyperfine (optional), dist/fibrpc and the compiled baselines. Installs with
  * apt-get only as root; otherwise says what is missing.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -71,7 +71,8 @@ export async function prepare(options: { rebuild: boolean }): Promise<Tools> {
   }
   mkdirSync(BUILD_DIR, { recursive: true });
   for (const [name, out] of [["go-server", GO_SERVER], ["go-client", GO_CLIENT]] as const) {
-    if (!options.rebuild && existsSync(out)) continue;
+    const source = resolve(ROOT, `bench/baselines/${name}/main.go`);
+    if (!options.rebuild && existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) continue;
     log(`building the Go baseline ${name}`);
     // GOPATH mode against Debian's packaged library: no module download, works offline.
     run(["go", "build", "-o", out, `./bench/baselines/${name}`], {

@@ -1,3 +1,4 @@
+import { formatDurationMs } from "../../src/duration.ts";
 /** Plain-text tables for the benchmark report: columns padded, numbers right-aligned. */
 
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -19,9 +20,9 @@ export function rate(callsPerSecond: number): string {
   return Number.isFinite(callsPerSecond) ? `${Math.round(callsPerSecond)}/s` : "n/a";
 }
 
+/** A latency in the one format of the whole codebase (src/duration.ts); n/a when there is none. */
 export function ms(value: number): string {
-  if (!Number.isFinite(value)) return "n/a";
-  return value >= 100 ? `${value.toFixed(0)} ms` : value >= 10 ? `${value.toFixed(1)} ms` : `${value.toFixed(2)} ms`;
+  return Number.isFinite(value) ? formatDurationMs(value) : "n/a";
 }
 
 export function mb(value: number): string {

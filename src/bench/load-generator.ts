@@ -1,5 +1,5 @@
 import type { FibrpcError } from "../errors.ts";
-import { ERROR_TYPE, decodeReply } from "../protocol.ts";
+import { ERROR_TYPE, decodeReply, type TraceHeaders } from "../protocol.ts";
 import type { BrokerOptions } from "../rpc/broker.ts";
 import { requestBody } from "../rpc/calls.ts";
 import { RequestEngine, type RequestOutcome } from "../rpc/request-engine.ts";
@@ -18,6 +18,8 @@ export interface LoadOptions {
   nextN: () => number;
   expected: ExpectedAnswers;
   tally: BenchTally;
+  /** The trace context of each request (see requestTraces). */
+  traceFor?: (() => TraceHeaders) | undefined;
 }
 
 /**
@@ -44,7 +46,7 @@ export class LoadGenerator {
     try {
       for (let index = 0; index < options.connections; index++) {
         const engine = await RequestEngine.open(
-          { broker, queue, timeoutMs, replyQueue: "direct", coalesceWrites: true },
+          { broker, queue, timeoutMs, replyQueue: "direct", coalesceWrites: true, traceFor: options.traceFor },
           { deadlineMs: Date.now() + timeoutMs, serverCheck: index === 0 ? "fail-fast" : "none" },
         );
         generator.engines.push(engine);
@@ -79,9 +81,14 @@ export class LoadGenerator {
     return (this.endedAt || performance.now()) - this.startedAt;
   }
 
-  /** Why a connection could carry no more requests (refused, or no node left), if one could not. */
+  /** Why a connection could carry no more requests (refused, no node left, no worker), if one could not. */
   get failure(): FibrpcError | undefined {
-    return this.engines.find((engine) => engine.failed !== undefined)?.failed;
+    return this.engines.find((engine) => engine.refusal !== undefined)?.refusal;
+  }
+
+  /** False when write coalescing could not be applied (amqplib's internals moved): the figures are then not comparable. */
+  get coalescingWrites(): boolean {
+    return this.engines.every((engine) => engine.coalescingWrites);
   }
 
   async close(): Promise<void> {
@@ -95,8 +102,9 @@ export class LoadGenerator {
   }
 
   private launch(engine: RequestEngine): void {
-    // An engine that failed for good would fail every new request at once, in a loop.
-    if (engine.failed !== undefined || !this.wantsMore()) return;
+    // Once a connection refuses (failed for good, or no worker) the run is over: a refusing
+    // engine would fail every new request at once, in a loop, and the others would wait in vain.
+    if (this.failure !== undefined || !this.wantsMore()) return;
     this.issued++;
     const n = this.options.nextN();
     const sentAt = performance.now();
@@ -134,7 +142,7 @@ export class LoadGenerator {
   private settleIfDone(): void {
     if (this.endedAt !== 0 || this.startedAt === 0) return;
     const anyPending = this.engines.some((engine) => engine.inFlight > 0);
-    const canIssue = this.engines.some((engine) => engine.failed === undefined) && this.wantsMore();
+    const canIssue = this.failure === undefined && this.wantsMore();
     if (anyPending || canIssue) return;
     this.endedAt = performance.now();
     this.finished.resolve();

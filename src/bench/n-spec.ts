@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.ts";
+import { clip } from "../text.ts";
 
 /** Which n each bench request asks for: always the same, or uniformly drawn from min..max. */
 export interface NSpec {
@@ -6,15 +7,15 @@ export interface NSpec {
   max: number;
 }
 
-/** `30` or `20..40` (inclusive), each bound a non-negative decimal integer. */
-export function parseNSpec(text: string): NSpec {
+/** `30` or `20..40` (inclusive), each bound a non-negative decimal integer; `from` names the setting in errors. */
+export function parseNSpec(text: string, from = "--n"): NSpec {
   const match = /^(\d+)(?:\.\.(\d+))?$/.exec(text.trim());
   const min = match ? Number(match[1]) : Number.NaN;
   const max = match ? Number(match[2] ?? match[1]) : Number.NaN;
   if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
-    throw new UsageError(`--n needs a whole number such as 30, or a range such as 20..40; got '${text}'`);
+    throw new UsageError(`${from} needs a whole number such as 30, or a range such as 20..40; got '${clip(text)}'`);
   }
-  if (min > max) throw new UsageError(`--n range ${text} is empty: the first bound is above the second`);
+  if (min > max) throw new UsageError(`${from}: the range ${clip(text)} is empty: the first bound is above the second`);
   return { min, max };
 }
 

@@ -1,4 +1,5 @@
 import { formatDurationMs } from "../duration.ts";
+import { plural } from "../text.ts";
 
 /** How far a running bench is; `goal` is a request count or a duration, whichever was asked for. */
 export interface Progress {
@@ -15,7 +16,7 @@ export function formatProgress(progress: Progress): string {
   const { goal } = progress;
   const count = "requests" in goal ? `${progress.done}/${goal.requests} calls` : `${progress.done} calls`;
   const time = "durationMs" in goal ? `${formatDurationMs(progress.elapsedMs)}/${formatDurationMs(goal.durationMs)}` : formatDurationMs(progress.elapsedMs);
-  const errors = `${progress.failed} error${progress.failed === 1 ? "" : "s"}`;
+  const errors = plural(progress.failed, "error");
   return `  ${count}  ${Math.round(progress.recentRate)}/s  ${errors}  ${time}`;
 }
 

@@ -1,3 +1,6 @@
+import { formatDurationMs } from "../duration.ts";
+import { escapeControl } from "../escape.ts";
+import { plural } from "../text.ts";
 import type { LatencyHistogram } from "./histogram.ts";
 
 /** What a bench run found, as `--json` prints it. Latencies in milliseconds. */
@@ -14,7 +17,8 @@ export interface BenchSummary {
   errors: Record<string, number>;
   elapsedSeconds: number;
   callsPerSecond: number;
-  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; max: number };
+  /** null when no call was answered: there is no latency to report, not a latency of 0. */
+  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; max: number } | null;
 }
 
 export interface SummaryInput {
@@ -29,7 +33,9 @@ export interface SummaryInput {
 }
 
 export function summarize(input: SummaryInput): BenchSummary {
-  const errors = Object.fromEntries([...input.errors.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  // An error code is whatever the worker sent: escaped before it reaches a terminal or a JSON consumer's.
+  const entries = [...input.errors.entries()].map(([code, count]): [string, number] => [escapeControl(code), count]);
+  const errors = Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
   const failed = Object.values(errors).reduce((sum, count) => sum + count, 0);
   const calls = input.ok + failed;
   const seconds = input.elapsedMs / 1000;
@@ -45,7 +51,7 @@ export function summarize(input: SummaryInput): BenchSummary {
     errors,
     elapsedSeconds: round(seconds, 3),
     callsPerSecond: seconds > 0 ? round(calls / seconds, 1) : 0,
-    latencyMs: {
+    latencyMs: latency.count === 0 ? null : {
       min: round(latency.minMs, 3),
       mean: round(latency.meanMs, 3),
       p50: round(latency.percentileMs(0.5), 3),
@@ -61,14 +67,6 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
-/** `1.23ms`, `45.6ms`, `1.20s`: three significant figures are plenty for a latency. */
-export function formatMs(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
-  if (ms >= 100) return `${ms.toFixed(0)}ms`;
-  if (ms >= 10) return `${ms.toFixed(1)}ms`;
-  return `${ms.toFixed(2)}ms`;
-}
-
 export function formatErrors(errors: Record<string, number>): string {
   const entries = Object.entries(errors);
   return entries.length === 0 ? "none" : entries.map(([code, count]) => `${code} ${count}`).join(", ");
@@ -77,12 +75,14 @@ export function formatErrors(errors: Record<string, number>): string {
 /** The human report on stdout. */
 export function formatSummary(summary: BenchSummary): string {
   const { latencyMs: l } = summary;
-  const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? "" : "s"}`;
+  const ms = formatDurationMs;
   return [
-    `${plural(summary.calls, "call")} in ${summary.elapsedSeconds.toFixed(2)}s on queue '${summary.queue}' ` +
+    `${plural(summary.calls, "call")} in ${ms(summary.elapsedSeconds * 1000)} on queue '${summary.queue}' ` +
       `(n=${summary.n}, ${summary.concurrency} in flight, ${plural(summary.connections, "connection")})`,
     `  calls/s  ${Math.round(summary.callsPerSecond)}`,
-    `  latency  p50 ${formatMs(l.p50)}  p90 ${formatMs(l.p90)}  p99 ${formatMs(l.p99)}  max ${formatMs(l.max)}  (mean ${formatMs(l.mean)})`,
+    l === null
+      ? "  latency  none measured: no call was answered"
+      : `  latency  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  max ${ms(l.max)}  (mean ${ms(l.mean)})`,
     `  errors   ${formatErrors(summary.errors)}`,
   ]
     .map((line) => `${line}\n`)

@@ -1,8 +1,10 @@
 import type { FibrpcError } from "../errors.ts";
 import type { CallOutcome } from "../rpc/calls.ts";
+import { withHint } from "../cli/hints.ts";
+import { sanitize } from "../cli/secrets.ts";
 
 /** What `call` prints for one n; `line` is the input line's number with `call -`. */
-export type Answer = (CallOutcome | { n?: undefined; ok: false; error: FibrpcError }) & { line?: number | undefined };
+export type Answer = (CallOutcome | { n?: undefined; ok: false; error: FibrpcError; traceId?: undefined }) & { line?: number | undefined };
 
 /** Plain output: the digits, one line. (A failure is never printed on stdout: it ends plain output.) */
 export function plainLine(answer: Answer & { ok: true }): string {
@@ -15,6 +17,8 @@ export function jsonLine(answer: Answer): string {
   const n = answer.n === undefined ? {} : { n: answer.n };
   const body = answer.ok
     ? { ok: true, value: answer.value }
-    : { ok: false, error: { kind: answer.error.kind, code: answer.error.code, message: answer.error.message } };
-  return `${JSON.stringify({ ...where, ...n, ...body })}\n`;
+    : // A server's code and message are a peer's text: sanitised like every line we show.
+      { ok: false, error: { kind: answer.error.kind, code: sanitize(answer.error.code), message: sanitize(withHint(answer.error)) } };
+  const trace = answer.traceId === undefined ? {} : { trace_id: answer.traceId };
+  return `${JSON.stringify({ ...where, ...n, ...body, ...trace })}\n`;
 }

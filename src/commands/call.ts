@@ -1,60 +1,66 @@
-import { defineCommand, type ArgsDef } from "citty";
+import { defineCommand } from "citty";
 import { FibrpcError, InterruptedError, UsageError } from "../errors.ts";
 import { jsonLine, plainLine, type Answer } from "../call/format.ts";
 import { parseCallN } from "../call/parse-n.ts";
 import { streamCalls } from "../call/stream.ts";
+import { requestTraces } from "../call/trace-env.ts";
 import { callMany, type CallOutcome } from "../rpc/calls.ts";
 import { RequestEngine } from "../rpc/request-engine.ts";
-import { parseDurationFlag, parseIntegerFlag } from "../cli/flags.ts";
-import { flag, option, readFlag, readOption } from "../cli/options.ts";
-import { interruption, rejectOnInterrupt } from "../cli/signals.ts";
-import { brokerArgs, brokerOptionsFrom, positionals, queueFrom } from "./_shared.ts";
+import { commandArgs, flag, option } from "../cli/options.ts";
+import { writeStdout, warnOnStderr } from "../cli/output.ts";
+import { Options } from "../cli/read-options.ts";
+import { interruption, rejectOnInterrupt, stopSignal } from "../cli/signals.ts";
+import { brokerArgs, brokerOptionsFrom, queueFrom } from "./_shared.ts";
 
 /** With `call -`: lines between read and written. Chosen by measurement (docs/benchmark.md). */
 const DEFAULT_WINDOW = 64;
 const MAX_WINDOW = 10_000;
 
-const callArgs = {
-  n: { type: "positional", description: "One or more non-negative integers, or - to read them from stdin, one per line", required: true, valueHint: "n...|-" },
+const callArgs = commandArgs("call", {
+  // One spelling in --help, usage line and argument list alike: N...|-.
+  "n...|-": { type: "positional", description: "One or more non-negative integers, or - to read them from stdin, one per line", required: true },
   ...brokerArgs,
-  timeout: option({ description: "Give up after this long: 2, 0.5, 500ms, 1m", env: "FIBRPC_TIMEOUT", fallback: "10s", valueHint: "duration" }),
-  json: flag({ description: "One JSON object per n on stdout, errors included", env: "FIBRPC_JSON" }),
+  timeout: option({ description: "Give up after this long: 2, 0.5, 500ms, 1m", fallback: "10s", valueHint: "duration", legacyUnprefixedEnv: true }),
+  json: flag({ description: "One JSON object per n on stdout, errors included", legacyUnprefixedEnv: true }),
   window: option({
     description: "With -: requests in flight at most (each line's answer is written in input order as soon as it can be)",
-    env: "FIBRPC_CALL_WINDOW",
     fallback: String(DEFAULT_WINDOW),
     valueHint: "count",
   }),
   "wait-for-server": flag({
     description: "Wait up to --timeout for a worker to appear instead of failing at once with exit 3",
-    env: "FIBRPC_WAIT_FOR_SERVER",
+    legacyUnprefixedEnv: true,
   }),
   "reply-queue": option({
     description: "Where replies come back: direct reply-to, or an exclusive queue for brokers without it",
-    env: "FIBRPC_REPLY_QUEUE",
     fallback: "direct",
     choices: ["direct", "exclusive"],
+    legacyUnprefixedEnv: true,
   }),
-} as const satisfies ArgsDef;
+});
 
 export default defineCommand({
   meta: { name: "call", description: "Ask the worker for F(n), one line per n on stdout, in argument order (or per stdin line with -)" },
   args: callArgs,
-  async run({ args }) {
-    const given = positionals(args);
+  async run({ args, rawArgs }) {
+    const read = new Options(callArgs, args, rawArgs);
+    const given = args._;
     const streaming = given.length === 1 && given[0] === "-";
     const ns = streaming ? [] : given.map(parseCallN);
     if (!streaming && ns.length === 0) throw new UsageError("call needs at least one n, e.g. 'fibrpc call 30', or - to read them from stdin");
-    const timeoutMs = parseDurationFlag("timeout", readOption("timeout", args.timeout, callArgs.timeout));
-    const window = parseIntegerFlag("window", readOption("window", args.window, callArgs.window), { min: 1, max: MAX_WINDOW });
+    const timeoutMs = read.duration("timeout");
+    const window = read.integer("window", { min: 1, max: MAX_WINDOW });
     // Connecting counts against --timeout: a one-shot call is bounded by it as a whole.
     const deadlineMs = Date.now() + timeoutMs;
-    const waitForServer = readFlag("wait-for-server", args["wait-for-server"], callArgs["wait-for-server"]);
-    const replyQueue = readOption("reply-queue", args["reply-queue"], callArgs["reply-queue"]) === "exclusive" ? "exclusive" : "direct";
-    const json = readFlag("json", args.json, callArgs.json);
+    const waitForServer = read.flag("wait-for-server");
+    const replyQueue = read.text("reply-queue") === "exclusive" ? "exclusive" : "direct";
+    const json = read.flag("json");
+    const broker = brokerOptionsFrom(read);
+    const queue = queueFrom(read);
+    for (const warning of read.warnings) await warnOnStderr(warning);
     const engine = await Promise.race([
       RequestEngine.open(
-        { broker: brokerOptionsFrom(args), queue: queueFrom(args), replyQueue, timeoutMs },
+        { broker, queue, replyQueue, timeoutMs, traceFor: requestTraces(process.env) },
         { deadlineMs, serverCheck: waitForServer ? "wait" : "fail-fast", watchServer: true },
       ),
       rejectOnInterrupt(),
@@ -62,7 +68,7 @@ export default defineCommand({
     if (streaming) {
       try {
         const { firstFailure } = await streamCalls({ engine, input: Bun.stdin.stream(), write: writeStdout, window, json, timeoutMs, stop: interruption });
-        if (interruption.aborted) throw new InterruptedError(interruption.reason === "SIGINT" ? "SIGINT" : "SIGTERM");
+        if (interruption.aborted) throw new InterruptedError(stopSignal());
         if (firstFailure) throw describeFailure(firstFailure, 0);
       } finally {
         await engine.close();
@@ -82,10 +88,6 @@ export default defineCommand({
   },
 });
 
-async function writeStdout(text: string): Promise<void> {
-  await Bun.write(Bun.stdout, text);
-}
-
 /** Plain output stops at the first failure, so line i of stdout is always the answer for argument i. */
 function formatPlain(outcomes: readonly CallOutcome[]): string {
   let text = "";
@@ -101,5 +103,6 @@ function describeFailure(failure: Answer & { ok: false }, others: number): Fibrp
   const more = others > 0 ? ` (and ${others} more failed)` : "";
   // A usage error of `call -` already says which line; any other failure names its line and n.
   const where = failure.error.kind === "usage" ? "" : failure.line === undefined ? `n=${failure.n}: ` : `line ${failure.line} (n=${failure.n}): `;
-  return new FibrpcError(failure.error.kind, `${where}${failure.error.message}${more}`, { cause: failure.error, code: failure.error.code });
+  const { kind, code, hint, message } = failure.error;
+  return new FibrpcError(kind, `${where}${message}${more}`, { cause: failure.error, code, ...(hint === undefined ? {} : { hint }) });
 }

@@ -1,4 +1,5 @@
 import { formatDurationMs } from "../duration.ts";
+import { streamRefusalMessage } from "../rpc/queue-arguments.ts";
 import type { Observation, ProbeResult } from "./observation.ts";
 import { alerts, describeBreach, type Range } from "./range.ts";
 import { worstOf, type HealthState } from "./states.ts";
@@ -39,7 +40,8 @@ function serviceReasons(observation: Observation, thresholds: Thresholds): Reaso
   if (!observation.reached) return [{ state: "CRITICAL", message: observation.message }];
   if (!observation.queueExists) return [{ state: "CRITICAL", message: "queue does not exist" }];
   const reasons: Reason[] = [];
-  if (observation.consumers < thresholds.minConsumers) {
+  if (observation.stream) reasons.push({ state: "CRITICAL", message: streamRefusalMessage(observation.queue) });
+  else if (observation.consumers < thresholds.minConsumers) {
     const message = observation.consumers === 0 ? "no consumer" : "too few consumers";
     reasons.push({ state: "CRITICAL", message: `${message} (need at least ${thresholds.minConsumers})` });
   }

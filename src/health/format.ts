@@ -1,3 +1,5 @@
+import { formatDurationMs } from "../duration.ts";
+import { plural } from "../text.ts";
 import type { Verdict } from "./evaluate.ts";
 import type { Observation } from "./observation.ts";
 import { formatRange } from "./range.ts";
@@ -14,7 +16,7 @@ export interface Report {
 
 /**
  * The one status line of the monitoring-plugin convention:
- *   FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
+ *   FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
  * What is wrong comes first (most severe first), then what was seen; perfdata after `|`.
  */
 export function formatStatusLine(report: Report): string {
@@ -63,7 +65,7 @@ function summary({ observation, verdict }: Report): string {
   if (!observation.reached || !observation.queueExists) return oneLine(`${observation.queue}: ${problems.join("; ")}`);
   const facts = [plural(observation.consumers, "consumer"), `${observation.ready} ready`];
   const probe = observation.probe;
-  if (probe.kind === "answered" || probe.kind === "error-reply") facts.push(`round trip ${formatMs(probe.rttMs)}`);
+  if (probe.kind === "answered" || probe.kind === "error-reply") facts.push(`round trip ${formatDurationMs(probe.rttMs)}`);
   else if (probe.kind === "skipped") facts.push(probe.why === "disabled" ? "probe off" : "probe not sent");
   const { nodes } = observation;
   if (nodes !== undefined) facts.push(`${nodes.up} of ${nodes.listed} nodes up${nodes.via === undefined ? "" : `, checked via ${nodes.via}`}`);
@@ -84,14 +86,6 @@ export function formatPerfdata({ observation, thresholds }: Report): string {
     items.push(`rtt=${(probe.rttMs / 1000).toFixed(6)}s;${formatRange(thresholds.rttWarning)};${formatRange(thresholds.rttCritical)}`);
   }
   return [...items, ...nodes].join(" ");
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
 /** Monitoring tools read the first line only; `|` would start perfdata early. */

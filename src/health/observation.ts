@@ -5,7 +5,7 @@
 export type Observation = (
   | { reached: false; queue: string; failure: "unreachable" | "refused"; message: string }
   | { reached: true; queue: string; queueExists: false }
-  | { reached: true; queue: string; queueExists: true; consumers: number; ready: number; probe: ProbeResult }
+  | { reached: true; queue: string; queueExists: true; consumers: number; ready: number; probe: ProbeResult; stream?: true | undefined }
 ) & { nodes?: NodeCount | undefined };
 
 /** With several broker URLs (a cluster): how many answered, which one the check went through, which did not. */

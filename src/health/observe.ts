@@ -1,9 +1,10 @@
 import { FibrpcError, ServerReplyError, TimeoutError } from "../errors.ts";
-import { redactUrl } from "../config.ts";
+import { redactUrl } from "../redact.ts";
 import { mostTellingFailure, type BrokerOptions } from "../rpc/broker.ts";
 import { callOutcome, requestBody } from "../rpc/calls.ts";
 import { RequestEngine } from "../rpc/request-engine.ts";
 import { decidedLook } from "../rpc/server-presence.ts";
+import { withHint } from "../cli/hints.ts";
 import type { NodeCount, Observation, ProbeResult } from "./observation.ts";
 
 /**
@@ -83,7 +84,9 @@ async function observeThrough(engine: RequestEngine, options: ObserveOptions, st
       stage("probing");
       probe = await runProbe(engine, options.probeDeadline);
     }
-    return { reached: true, queue, queueExists: true, consumers: state.consumerCount, ready: state.messageCount, probe };
+    const observed = { reached: true, queue, queueExists: true, consumers: state.consumerCount, ready: state.messageCount, probe } as const;
+    // No fibrpc worker serves a stream: say so, rather than only "no consumer".
+    return state.consumerCount === 0 && (await engine.queueIsStream(queue)) ? { ...observed, stream: true } : observed;
   } catch (error) {
     if (error instanceof FibrpcError) return unreached(queue, error);
     throw error;
@@ -112,5 +115,5 @@ function typed(error: unknown): FibrpcError {
 }
 
 function unreached(queue: string, error: FibrpcError): Observation {
-  return { reached: false, queue, failure: error.kind === "refused" ? "refused" : "unreachable", message: error.message };
+  return { reached: false, queue, failure: error.kind === "refused" ? "refused" : "unreachable", message: withHint(error) };
 }

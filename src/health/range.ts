@@ -1,3 +1,5 @@
+import { clip } from "../text.ts";
+
 /**
  * Threshold ranges in the Monitoring Plugins syntax (development guidelines, "Threshold and
  * ranges"): an alert is raised when the value lies OUTSIDE start..end (both inclusive), or
@@ -34,9 +36,9 @@ export function parseRange(text: string, parseEndpoint: EndpointParser = plainNu
   const start = startText === "~" ? -Infinity : startText === "" ? 0 : parseEndpoint(startText);
   const end = endText === "" && colon !== -1 ? Infinity : parseEndpoint(endText);
   if (start === undefined || end === undefined || body === "" || body.includes(":", colon + 1)) {
-    return { ok: false, message: `'${text}' is not a threshold range (examples: 10, 10:, ~:10, 10:20, @10:20)` };
+    return { ok: false, message: `'${clip(text)}' is not a threshold range (examples: 10, 10:, ~:10, 10:20, @10:20)` };
   }
-  if (start > end) return { ok: false, message: `'${text}': the start of a range must not exceed its end` };
+  if (start > end) return { ok: false, message: `'${clip(text)}': the start of a range must not exceed its end` };
   return { ok: true, range: { start, end, alertInside } };
 }
 

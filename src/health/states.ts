@@ -31,7 +31,7 @@ export const HEALTH_STATES_HELP = `STATES AND EXIT CODES (monitoring-plugin conv
                or the whole check did not finish within -t/--timeout
 
   One status line on stdout, perfdata after '|':
-    FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
+    FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2
   Thresholds take the Monitoring Plugins range syntax: 10 (alert above 10), 10: (below 10),
   ~:10 (above 10), 10:20 (outside 10..20), @10:20 (inside 10..20); ~: never alerts, which
   turns a threshold off. Round-trip ranges are in seconds and accept units: 500ms, 2s.`;

@@ -1,5 +1,6 @@
 import { parseDurationMs } from "../duration.ts";
 import { UsageError } from "../errors.ts";
+import { clip } from "../text.ts";
 import { parseRange, plainNumber, type EndpointParser, type Range } from "./range.ts";
 
 /** What counts as healthy. Backlog ranges are in messages, round-trip ranges in seconds. */
@@ -41,22 +42,31 @@ const wholeCount: EndpointParser = (text) => {
   return value !== undefined && Number.isInteger(value) ? value : undefined;
 };
 
-export function parseThresholds(texts: ThresholdTexts): Thresholds {
+const FLAGS: Record<keyof ThresholdTexts, string> = {
+  minConsumers: "--min-consumers",
+  backlogWarning: "--backlog-warning",
+  backlogCritical: "--backlog-critical",
+  rttWarning: "--rtt-warning",
+  rttCritical: "--rtt-critical",
+};
+
+/** `origins` names where each text came from when not its flag (an environment variable), for the errors. */
+export function parseThresholds(texts: ThresholdTexts, origins: { readonly [K in keyof ThresholdTexts]?: string | undefined } = {}): Thresholds {
+  const from = (field: keyof ThresholdTexts): string => origins[field] ?? FLAGS[field];
   const minConsumers = wholeCount(texts.minConsumers.trim());
   if (minConsumers === undefined || minConsumers < 0) {
-    throw new UsageError(`--min-consumers needs a whole number of 0 or more, got '${texts.minConsumers}'`);
+    throw new UsageError(`${from("minConsumers")} needs a whole number of 0 or more, got '${clip(texts.minConsumers)}'`);
   }
+  const range = (field: keyof ThresholdTexts, endpoint: EndpointParser): Range => {
+    const parsed = parseRange(texts[field], endpoint);
+    if (!parsed.ok) throw new UsageError(`${from(field)}: ${parsed.message}`);
+    return parsed.range;
+  };
   return {
     minConsumers,
-    backlogWarning: range("backlog-warning", texts.backlogWarning, wholeCount),
-    backlogCritical: range("backlog-critical", texts.backlogCritical, wholeCount),
-    rttWarning: range("rtt-warning", texts.rttWarning, seconds),
-    rttCritical: range("rtt-critical", texts.rttCritical, seconds),
+    backlogWarning: range("backlogWarning", wholeCount),
+    backlogCritical: range("backlogCritical", wholeCount),
+    rttWarning: range("rttWarning", seconds),
+    rttCritical: range("rttCritical", seconds),
   };
-}
-
-function range(flag: string, text: string, endpoint: EndpointParser): Range {
-  const parsed = parseRange(text, endpoint);
-  if (!parsed.ok) throw new UsageError(`--${flag}: ${parsed.message}`);
-  return parsed.range;
 }

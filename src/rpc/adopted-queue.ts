@@ -1,10 +1,15 @@
 import type { ChannelModel } from "amqplib";
 import { inspectQueue } from "./broker.ts";
-import { describeRequestLimits } from "./queue-arguments.ts";
+import { describeRequestLimits, streamRefusalMessage } from "./queue-arguments.ts";
 import { probeIsStream, probeQueueShape } from "./queue-probe.ts";
 import { queueDeclaration, type QueueKind } from "./queue.ts";
 import { UnservableQueueError } from "./session-errors.ts";
 import type { WorkerLog } from "./worker-log.ts";
+
+/** Why no fibrpc worker serves a stream, for serve, call and health alike. */
+export function streamRefusal(queue: string): UnservableQueueError {
+  return new UnservableQueueError(streamRefusalMessage(queue));
+}
 
 /**
  * What serve checks, once, about a queue another program declared, before it consumes: a
@@ -16,11 +21,7 @@ import type { WorkerLog } from "./worker-log.ts";
  */
 export async function checkAdoptedQueue(connection: ChannelModel, queue: string, kind: QueueKind, log: WorkerLog): Promise<void> {
   if ((await inspectQueue(connection, queue)) === null) return; // serve will declare it
-  if ((await probeIsStream(connection, queue)) === true) {
-    throw new UnservableQueueError(
-      `queue '${queue}' is a stream (x-queue-type: stream): fibrpc serve needs a classic or quorum queue, from which each request is taken once`,
-    );
-  }
+  if ((await probeIsStream(connection, queue)) === true) throw streamRefusal(queue);
   const declaration = queueDeclaration(kind);
   const shape = await probeQueueShape(connection, queue, { durable: declaration.durable, autoDelete: false, arguments: declaration.arguments });
   if (shape === undefined) {

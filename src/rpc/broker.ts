@@ -1,5 +1,5 @@
 import type { ChannelModel, Options } from "amqplib";
-import { redactUrl, scrubSecret } from "../config.ts";
+import { redactUrl, scrubSecret } from "../redact.ts";
 import { BrokerRefusedError, BrokerUnreachableError, CertificateRejectedError, FibrpcError } from "../errors.ts";
 
 /** How to reach the broker: everything a command needs to open a connection. */
@@ -166,8 +166,8 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
   }
   if (code !== undefined && CERTIFICATE_REJECTED.test(code)) {
     return new CertificateRejectedError(
-      `broker unreachable at ${where}: TLS: certificate verify failed (${detail}); trust the broker's CA with --ca, or skip the check with --insecure`,
-      { cause: error },
+      `broker unreachable at ${where}: TLS: certificate verify failed (${detail})`,
+      { cause: error, hint: "trust-broker-ca" },
     );
   }
   if ((code !== undefined && (/^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED/.test(code))) || /SSL|TLS|certificate/i.test(raw)) {

@@ -2,8 +2,8 @@ import { ServerReplyError, type FibrpcError } from "../errors.ts";
 import { decodeReply } from "../protocol.ts";
 import type { RequestEngine, RequestOutcome } from "./request-engine.ts";
 
-/** F(n) as text, or why there is none. */
-export type CallOutcome = { n: number; ok: true; value: string } | { n: number; ok: false; error: FibrpcError };
+/** F(n) as text, or why there is none; with the trace id the request carried, when it carried one. */
+export type CallOutcome = ({ n: number; ok: true; value: string } | { n: number; ok: false; error: FibrpcError }) & { traceId?: string | undefined };
 
 /** A request body: n in decimal ASCII, as every tutorial sends it. */
 export function requestBody(n: number): Buffer {
@@ -12,9 +12,12 @@ export function requestBody(n: number): Buffer {
 
 /** What a request's outcome means to a caller who wants F(n): the digits, the server's error, or the failure. */
 export function callOutcome(n: number, outcome: RequestOutcome): CallOutcome {
-  if (!outcome.ok) return { n, ok: false, error: outcome.error };
+  const traced = outcome.trace === undefined ? {} : { traceId: outcome.trace.traceparent.split("-")[1] };
+  if (!outcome.ok) return { n, ok: false, error: outcome.error, ...traced };
   const reply = decodeReply(outcome.reply.content, outcome.reply.properties);
-  return reply.ok ? { n, ok: true, value: reply.value } : { n, ok: false, error: new ServerReplyError(reply.error.code, reply.error.message) };
+  return reply.ok
+    ? { n, ok: true, value: reply.value, ...traced }
+    : { n, ok: false, error: new ServerReplyError(reply.error.code, reply.error.message), ...traced };
 }
 
 /** One request per n, all pipelined at once, each outcome in the order of `ns`. */

@@ -13,6 +13,8 @@ import {
   type QueueState,
   type WalkOptions,
 } from "./broker.ts";
+import { streamRefusal } from "./adopted-queue.ts";
+import { probeIsStream } from "./queue-probe.ts";
 import { coalesceWrites } from "./write-coalescing.ts";
 
 export type ReplyQueueMode = "direct" | "exclusive";
@@ -59,6 +61,8 @@ export class Link {
     /** Where replies to this link's requests must be addressed. */
     readonly replyTo: string,
     private readonly events: LinkEvents,
+    /** Whether the writes of one event-loop turn go out as one (false when amqplib's internals were not found). */
+    readonly coalesced: boolean,
   ) {}
 
   /** The node this link is connected to, for messages that name it. */
@@ -77,7 +81,7 @@ export class Link {
    */
   static async attach(node: NodeConnection, options: LinkOptions, events: LinkEvents): Promise<Link> {
     const { connection, url } = node;
-    if (options.coalesceWrites) coalesceWrites(connection);
+    const coalesced = options.coalesceWrites === true && coalesceWrites(connection);
     let link: Link | undefined;
     const fail = (error: FibrpcError, failOver: boolean): void => {
       if (link === undefined || link.failed) return;
@@ -100,7 +104,7 @@ export class Link {
       channel.on("error", (error: unknown) => fail(classifyBrokerError(error, url), false));
       channel.on("return", (message: Message) => events.returned(message));
       const replyTo = await startReplyConsumer(channel, options.replyQueue, (message) => events.reply(message));
-      link = new Link(node, channel, replyTo, events);
+      link = new Link(node, channel, replyTo, events, coalesced);
       return link;
     } catch (error) {
       void connection.close().catch(() => {});
@@ -123,6 +127,21 @@ export class Link {
     } catch {
       return false; // closed between the check and the call: its 'close' or 'error' follows
     }
+  }
+
+  /** The error to report for a queue without workers: `absent`, unless the queue is a stream, which no fibrpc worker serves. */
+  async explainAbsence(queue: string, absent: FibrpcError): Promise<FibrpcError> {
+    return (await this.isStream(queue)) ? streamRefusal(queue) : absent;
+  }
+
+  /** Whether the queue is a stream, when the broker lets us find out (it takes the configure permission). */
+  async isStream(queue: string): Promise<boolean> {
+    return (await probeIsStream(this.node.connection, queue).catch(() => undefined)) === true;
+  }
+
+  /** Resolves when the broker has confirmed every request published so far (rejects on a nack or a closed channel). */
+  async confirmed(): Promise<void> {
+    await this.channel.waitForConfirms();
   }
 
   /** The queue's ready messages and consumers, or null when it does not exist; on a channel of its own. */

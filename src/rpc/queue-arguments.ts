@@ -55,3 +55,8 @@ export function describeRequestLimits(args: Readonly<Record<string, ArgumentValu
   if (args["x-expires"] !== undefined) limits.push(`the queue and its requests are deleted after ${args["x-expires"]} ms without a consumer (x-expires)`);
   return limits;
 }
+
+/** Why no fibrpc worker serves a stream (each consumer reads every message; none is taken away): for serve, call and health alike. */
+export function streamRefusalMessage(queue: string): string {
+  return `queue '${queue}' is a stream (x-queue-type: stream): fibrpc serves only classic or quorum queues, from which each request is taken once`;
+}

@@ -1,36 +1,23 @@
-import type { Message } from "amqplib";
 import { BrokerRefusedError, BrokerUnreachableError, FibrpcError, NoServerError, TimeoutError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { requestProperties, type TraceHeaders } from "../protocol.ts";
-import { MAX_TIMER_MS } from "../within.ts";
-import { openConnection, type QueueState } from "./broker.ts";
-import { Link, type LinkEvents, type LinkOptions } from "./link.ts";
-import { awaitServer, watchServer, type ServerCheck } from "./server-presence.ts";
+import { ownTimeoutOr, type EngineOptions, type OpenOptions, type RequestOutcome } from "./engine-options.ts";
+import { openConnection, type NodeConnection, type QueueState } from "./broker.ts";
+import { Link, type LinkEvents } from "./link.ts";
+import { nackRetryDelayMs } from "./nack-policy.ts";
+import { PendingRequests } from "./pending-requests.ts";
+import { ServerGuard } from "./server-guard.ts";
+import { awaitServer } from "./server-presence.ts";
 
-export interface EngineOptions extends LinkOptions {
-  queue: string;
-  /** The caller's wait per request, for the timeout message (and the default deadline). */
-  timeoutMs: number;
-  /** Trace context for each request (from TRACEPARENT, or fresh); none when absent. */
-  traceFor?: (() => TraceHeaders) | undefined;
-}
-
-export interface OpenOptions {
-  /** Epoch ms by which the engine must be connected (and, with "wait", see a worker); none: each node gets the connect timeout. */
-  deadlineMs?: number | undefined;
-  serverCheck: ServerCheck;
-  /** Keep checking, while requests wait, that a worker is still there (see watchServer). */
-  watchServer?: boolean | undefined;
-}
-
-/** How a request ended: a reply (which may be an error reply: decode it) or a failure. */
-export type RequestOutcome = { ok: true; reply: Message } | { ok: false; error: FibrpcError };
+export type { EngineOptions, OpenOptions, RequestOutcome } from "./engine-options.ts";
 
 interface Pending {
   body: Buffer;
   deadlineMs: number;
   trace: TraceHeaders | undefined;
   settle: (outcome: RequestOutcome) => void;
+  /** How many times the broker nacked it (see nackRetryDelayMs). */
+  nacks: number;
 }
 
 /**
@@ -43,65 +30,99 @@ interface Pending {
  * pays no promise per request; `request` wraps it in one.
  */
 export class RequestEngine {
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingRequests<Pending>((request) =>
+    request.settle({ ok: false, error: new TimeoutError(`timeout: no answer within ${formatDurationMs(this.options.timeoutMs)}`) }),
+  );
   private link: Link | undefined;
   private relinking = false;
   /** Once set, the engine can send nothing more: every request fails with it. */
   private failure: FibrpcError | undefined;
   /** Set by close(): like a failure for whoever still sends, but not one to report. */
   private closedWith: FibrpcError | undefined;
-  /** Set while the watch finds no worker: requests fail at once instead of waiting out their time. */
-  private serverGone: NoServerError | undefined;
-  private stopWatching: () => void = () => {};
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerDueMs = Number.POSITIVE_INFINITY;
+  private readonly guard: ServerGuard;
+  /** The look before sending could not tell an idle queue from an electing one: look again once something was sent. */
+  private verifyAfterFirstSend = false;
+  /** Set while a link is to be renewed after a nack (see onNack). */
+  private renewal: ReturnType<typeof setTimeout> | undefined;
   private readonly idPrefix = `${crypto.randomUUID().slice(0, 8)}.`;
   private nextId = 0;
 
-  private constructor(private readonly options: EngineOptions) {}
+  private constructor(private readonly options: EngineOptions) {
+    this.guard = new ServerGuard(options.queue, () => this.link, (error) => this.failEvery(error));
+  }
 
   /**
    * Connects to a listed node and, on the same connection and at the same time, looks for a
-   * worker as `serverCheck` says. A connect that our own deadline cut short is a timeout.
+   * worker as `serverCheck` says. A connect that our own deadline cut short is a timeout; a node
+   * that dies between accepting the connection and answering on it is left for the next one.
    */
   static async open(options: EngineOptions, open: OpenOptions): Promise<RequestEngine> {
     const engine = new RequestEngine(options);
-    const node = await openConnection(options.broker, { deadlineMs: open.deadlineMs }).catch((error: unknown) => {
-      throw open.deadlineMs === undefined ? error : engine.ourTimeoutOr(error, open.deadlineMs, "connecting to the broker");
-    });
+    let skip: string | undefined;
+    for (let tries = 1; ; tries++) {
+      const node = await openConnection(options.broker, { deadlineMs: open.deadlineMs, skip }).catch((error: unknown) => {
+        throw open.deadlineMs === undefined ? error : ownTimeoutOr(error, open.deadlineMs, options.timeoutMs);
+      });
+      try {
+        await engine.attach(node, open);
+        break;
+      } catch (error) {
+        const lost = error instanceof FibrpcError && error.kind === "unreachable";
+        if (!lost || tries >= options.broker.urls.length || Date.now() >= (open.deadlineMs ?? Number.POSITIVE_INFINITY)) throw error;
+        skip = node.url;
+      }
+    }
+    if (open.watchServer) engine.guard.watch(() => engine.pending.size > 0);
+    return engine;
+  }
+
+  /** The link on a fresh connection, and the look for a worker beside it; the connection is closed if either fails. */
+  private async attach(node: NodeConnection, open: OpenOptions): Promise<void> {
+    const { queue, timeoutMs } = this.options;
     const [attached, checked] = await Promise.allSettled([
-      Link.attach(node, options, engine.linkEvents()),
-      awaitServer((queue) => Link.inspectOn(node, queue), options.queue, open.serverCheck, open.deadlineMs ?? Date.now() + options.timeoutMs),
+      Link.attach(node, this.options, this.linkEvents()),
+      awaitServer((name) => Link.inspectOn(node, name), queue, open.serverCheck, open.deadlineMs ?? Date.now() + timeoutMs),
     ]);
     if (attached.status === "rejected") {
       await node.connection.close().catch(() => {});
       throw attached.reason;
     }
     if (checked.status === "rejected") {
+      const reason: unknown = checked.reason;
+      // A stream has no consumer from fibrpc's side ever: say what it is rather than "no server".
+      const explained = reason instanceof NoServerError ? await attached.value.explainAbsence(queue, reason) : reason;
       await attached.value.close();
-      throw checked.reason;
+      throw explained;
     }
-    engine.link = attached.value;
-    if (open.watchServer) engine.watch();
-    return engine;
+    this.link = attached.value;
+    this.verifyAfterFirstSend = open.serverCheck === "fail-fast" && checked.value === "undecided";
   }
 
   /** Sends one request; `settle` is called exactly once, with the reply or the failure. */
   send(body: Buffer, settle: (outcome: RequestOutcome) => void, deadlineMs = Date.now() + this.options.timeoutMs): void {
-    const refusal = this.failure ?? this.closedWith ?? this.serverGone;
+    const refusal = this.closedWith ?? this.refusal;
     if (refusal !== undefined) {
       settle({ ok: false, error: refusal });
       return;
     }
     const correlationId = `${this.idPrefix}${this.nextId++}`;
-    const request: Pending = { body, deadlineMs, trace: this.options.traceFor?.(), settle };
-    this.pending.set(correlationId, request);
-    this.armTimer(deadlineMs);
-    if (this.link !== undefined) this.publish(this.link, correlationId, request);
+    const request: Pending = { body, deadlineMs, trace: this.options.traceFor?.(), settle, nacks: 0 };
+    this.pending.add(correlationId, request);
+    if (this.link === undefined) return;
+    this.publish(this.link, correlationId, request);
+    if (this.verifyAfterFirstSend) {
+      this.verifyAfterFirstSend = false;
+      void this.guard.verifyAfterConfirm(this.link);
+    }
   }
 
   request(body: Buffer, deadlineMs?: number): Promise<RequestOutcome> {
     return new Promise((resolve) => this.send(body, resolve, deadlineMs));
+  }
+
+  /** Why a request sent now would fail at once (the engine failed, or no worker is there), if it would. */
+  get refusal(): FibrpcError | undefined {
+    return this.failure ?? this.guard.refusal;
   }
 
   /** Why the engine can send nothing more, once that is so (a refusal, or no node left to fail over to). */
@@ -112,6 +133,11 @@ export class RequestEngine {
   /** The node the engine is connected to now (a URL, password included: redact before showing). */
   get node(): string | undefined {
     return this.link?.url;
+  }
+
+  /** Whether the current connection sends the writes of one turn as one (asked for, and amqplib's internals found). */
+  get coalescingWrites(): boolean {
+    return this.link?.coalesced === true;
   }
 
   /** Requests sent and not settled yet. */
@@ -125,12 +151,18 @@ export class RequestEngine {
     return this.link.inspectQueue(queue);
   }
 
+  /** Whether the queue is a stream, which no fibrpc worker serves (false when it cannot be told). */
+  async queueIsStream(queue = this.options.queue): Promise<boolean> {
+    return this.link !== undefined && (await this.link.isStream(queue));
+  }
+
   /** Fails what is still waiting (as interrupted, say) and closes the connection. */
   async close(reason: FibrpcError = new BrokerUnreachableError("connection closed by fibrpc")): Promise<void> {
     this.closedWith ??= reason;
     this.failEvery(reason);
-    this.stopWatching();
-    clearTimeout(this.timer);
+    this.guard.stop();
+    this.pending.stop();
+    clearTimeout(this.renewal);
     await this.link?.close();
   }
 
@@ -142,16 +174,13 @@ export class RequestEngine {
 
   private settle(correlationId: unknown, outcome: RequestOutcome): void {
     if (typeof correlationId !== "string") return;
-    const request = this.pending.get(correlationId);
+    const request = this.pending.take(correlationId);
     if (request === undefined) return; // unknown, late or a duplicate: dropped (see the seed)
-    this.pending.delete(correlationId);
-    request.settle(outcome);
+    request.settle(request.trace === undefined ? outcome : { ...outcome, trace: request.trace });
   }
 
   private failEvery(error: FibrpcError): void {
-    const waiting = [...this.pending.values()];
-    this.pending.clear();
-    for (const request of waiting) request.settle({ ok: false, error });
+    for (const request of this.pending.takeAll()) request.settle({ ok: false, error });
   }
 
   /** From now on nothing can be sent: what waits and what comes fails with `error`. */
@@ -168,14 +197,7 @@ export class RequestEngine {
           ok: false,
           error: new NoServerError(`no server: the broker returned the request as unroutable (no queue '${message.fields.routingKey}')`),
         }),
-      rejected: (correlationId) =>
-        this.settle(correlationId, {
-          ok: false,
-          error: new BrokerRefusedError(
-            `the broker refused the request (publish nack): queue '${this.options.queue}' is full and rejects publishes, or is unavailable`,
-            { code: "REJECTED" },
-          ),
-        }),
+      rejected: (correlationId) => void this.onNack(correlationId),
       failed: (error, failOver) => {
         if (this.closedWith !== undefined) return;
         if (failOver && this.failure === undefined) this.relink(error);
@@ -192,16 +214,16 @@ export class RequestEngine {
   private relink(cause: FibrpcError): void {
     const lost = this.link;
     this.link = undefined;
+    void lost?.close(); // a link renewed after a nack still lives: replies to it can no longer be waited for
     if (this.relinking) return;
     this.relinking = true;
-    let deadlineMs = Date.now();
-    for (const request of this.pending.values()) deadlineMs = Math.max(deadlineMs, request.deadlineMs);
+    const deadlineMs = this.pending.latestDeadlineMs(Date.now());
     Link.open(this.options, this.linkEvents(), { skip: lost?.url, deadlineMs }).then(
       (link) => {
         this.relinking = false;
         if (this.failure !== undefined || this.closedWith !== undefined) return void link.close();
         this.link = link;
-        for (const [correlationId, request] of this.pending) this.publish(link, correlationId, request);
+        for (const [correlationId, request] of this.pending.entries()) this.publish(link, correlationId, request);
       },
       (error: unknown) => {
         this.relinking = false;
@@ -211,42 +233,28 @@ export class RequestEngine {
     );
   }
 
-  private watch(): void {
-    this.stopWatching = watchServer(
-      (queue) => this.inspectQueue(queue),
-      this.options.queue,
-      () => this.pending.size > 0 || this.serverGone !== undefined,
-      (gone) => {
-        this.serverGone = gone;
-        if (gone !== undefined) this.failEvery(gone);
-      },
-    );
-  }
-
-  /** One timer, due at the earliest deadline; when it fires, every request past its deadline times out. */
-  private armTimer(deadlineMs: number): void {
-    if (deadlineMs >= this.timerDueMs) return;
-    clearTimeout(this.timer);
-    this.timerDueMs = deadlineMs;
-    this.timer = setTimeout(() => this.expire(), Math.min(MAX_TIMER_MS, Math.max(0, deadlineMs - Date.now())));
-  }
-
-  private expire(): void {
-    this.timerDueMs = Number.POSITIVE_INFINITY;
-    const nowMs = Date.now();
-    let nextDueMs = Number.POSITIVE_INFINITY;
-    for (const [correlationId, request] of this.pending) {
-      if (request.deadlineMs <= nowMs) {
-        this.pending.delete(correlationId);
-        request.settle({ ok: false, error: new TimeoutError(`timeout: no answer within ${formatDurationMs(this.options.timeoutMs)}`) });
-      } else if (request.deadlineMs < nextDueMs) nextDueMs = request.deadlineMs;
+  /**
+   * The broker nacked a request. A channel that first published to a quorum queue while its
+   * leader was being elected nacks every publish from then on (RabbitMQ 3.10, seen for 10 s and
+   * more; a channel opened after the election is fine), so the request is not merely sent again:
+   * after a short pause the link is renewed and everything outstanding goes out on a fresh one.
+   * A queue that keeps refusing (full, with reject-publish) is reported refused: see nackRetryDelayMs.
+   */
+  private async onNack(correlationId: string): Promise<void> {
+    const request = this.pending.get(correlationId);
+    if (request === undefined) return;
+    request.nacks++;
+    const state = await this.link?.inspectQueue(this.options.queue).catch(() => undefined);
+    if (this.pending.get(correlationId) !== request) return; // settled meanwhile
+    const retryInMs = nackRetryDelayMs(state, request.nacks);
+    if (retryInMs === undefined) {
+      const refused = `the broker refused the request (publish nack): queue '${this.options.queue}' is full and rejects publishes`;
+      this.settle(correlationId, { ok: false, error: new BrokerRefusedError(refused, { code: "REJECTED" }) });
+      return;
     }
-    if (nextDueMs !== Number.POSITIVE_INFINITY) this.armTimer(nextDueMs);
-  }
-
-  /** A connect that failed because our own deadline ran out is our timeout, not the broker's fault. */
-  private ourTimeoutOr(error: unknown, deadlineMs: number, stage: string): unknown {
-    if (!(error instanceof FibrpcError) || error.kind !== "unreachable" || Date.now() < deadlineMs) return error;
-    return new TimeoutError(`timeout: no answer within ${formatDurationMs(this.options.timeoutMs)} (still ${stage})`, { cause: error });
+    this.renewal ??= setTimeout(() => {
+      this.renewal = undefined;
+      if (this.link !== undefined && this.pending.size > 0) this.relink(new BrokerRefusedError("the broker nacked a request"));
+    }, retryInMs);
   }
 }

@@ -32,7 +32,10 @@ interface InFlight {
   request: ConsumeMessage;
   /** Its identity across redeliveries, for the PoisonLedger. */
   key: string;
+  /** Epoch ms, for the deadline and the queue wait (AMQP timestamps are epoch seconds). */
   arrivedAtMs: number;
+  /** Monotonic ms, for the duration: a histogram whose first bucket is 0.5 ms needs better than Date.now(). */
+  startedAt: number;
   queueWaitSeconds: number | undefined;
   trace: TraceContext;
 }
@@ -64,7 +67,7 @@ export class RequestHandler {
     // AMQP timestamps are whole seconds: the wait is known to a second, and never negative.
     const queueWaitSeconds = typeof timestamp === "number" && Number.isFinite(timestamp) ? Math.max(0, arrivedAtMs / 1000 - timestamp) : undefined;
     const key = PoisonLedger.keyOf(properties.correlationId, properties.replyTo);
-    const current: InFlight = { request, key, arrivedAtMs, queueWaitSeconds, trace: continueTrace(properties.headers) };
+    const current: InFlight = { request, key, arrivedAtMs, startedAt: performance.now(), queueWaitSeconds, trace: continueTrace(properties.headers) };
     const decision = triageRequest(
       { body: request.content, replyTo: properties.replyTo, timestamp, expiration: properties.expiration, poisoned: this.ledger.isPoisoned(key) },
       arrivedAtMs,
@@ -114,7 +117,7 @@ export class RequestHandler {
       if (!outcome.ok && outcome.error.code === "INTERNAL") log.warn(`answered with INTERNAL: ${outcome.error.message} (${about})`, this.fieldsOf(current));
       else if (log.debugEnabled !== false) {
         const what = outcome.ok ? `answered n=${n ?? "?"}` : `answered with ${outcome.error.code}: ${outcome.error.message}`;
-        log.debug(`${what} (${about}) in ${(Date.now() - current.arrivedAtMs).toFixed(1)} ms`, this.fieldsOf(current));
+        log.debug(`${what} (${about}) in ${(performance.now() - current.startedAt).toFixed(1)} ms`, this.fieldsOf(current));
       }
     } else if (result === "dropped") {
       log.warn(`the broker refused the reply twice; request dropped (${about})`, this.fieldsOf(current));
@@ -148,7 +151,7 @@ export class RequestHandler {
       outcome,
       redelivered: current.request.fields.redelivered,
       ...(code === undefined ? {} : { code }),
-      ...(answered ? { durationSeconds: (Date.now() - current.arrivedAtMs) / 1000 } : {}),
+      ...(answered ? { durationSeconds: (performance.now() - current.startedAt) / 1000 } : {}),
       ...(current.queueWaitSeconds === undefined ? {} : { queueWaitSeconds: current.queueWaitSeconds }),
     });
   }

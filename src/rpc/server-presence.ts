@@ -16,10 +16,10 @@ const POLL_MS = 100;
 const WATCH_MS = 250;
 
 /**
- * How long a queue may look workerless before we say so. A quorum queue whose leader's node
- * just died reports 0 messages and 0 consumers until a new leader is elected, even with
- * workers attached (0.2-0.6 s after kill -9 in docs/cluster.md's measurements); and a worker
- * that restarts is briefly gone too. Neither is "no server".
+ * How long a queue may look workerless before we say so where nothing else can tell: a worker
+ * that restarts is briefly gone, and a quorum queue whose leader's node just died reports 0
+ * messages and 0 consumers until a new leader is elected, workers attached all along (0.26-0.58 s
+ * after kill -9 on a 3-node cluster, docs/cluster.md). Neither is "no server".
  */
 export const ABSENCE_GRACE_MS = 1500;
 
@@ -28,8 +28,8 @@ export type Presence = "present" | "absent" | "undecided";
 
 /**
  * Pure. No queue, or 0 consumers with messages waiting (so the queue's leader answered), is a
- * sure absence; 0 consumers and 0 messages is what an electing quorum queue reports, so it is
- * undecided.
+ * sure absence; 0 consumers and 0 messages is what a quorum queue reports whose leader is being
+ * elected (or is frozen: then for as long as a minute), so it is undecided.
  */
 export function presenceOf(state: QueueState | null): Presence {
   if (state === null) return "absent";
@@ -38,9 +38,12 @@ export function presenceOf(state: QueueState | null): Presence {
 }
 
 /**
- * Judges a series of looks at a queue (pure: the caller passes the clock). `patient`: even a
- * sure absence must last the grace before it counts (a worker restarting while requests wait);
- * otherwise only an undecided look waits for the grace.
+ * Judges a series of looks at a queue (pure: the caller passes the clock).
+ * - `patient` (our requests are in the queue or with a worker): a sure absence must last the
+ *   grace (a worker restarting), and 0/0 is never a verdict: with our requests waiting, a queue
+ *   whose workers are all gone shows them as messages, so 0/0 only means the counts are not
+ *   available (an election, a frozen leader).
+ * - otherwise (nothing of ours in the queue): a sure absence at once, 0/0 after the grace.
  */
 export class PresenceJudge {
   private notPresentSince: number | undefined;
@@ -56,6 +59,7 @@ export class PresenceJudge {
       this.notPresentSince = undefined;
       return presence;
     }
+    if (this.patient && presence === "undecided") return presence;
     this.notPresentSince ??= nowMs;
     if (presence === "absent" && !this.patient) return presence;
     return nowMs - this.notPresentSince >= this.graceMs ? "absent" : "undecided";
@@ -85,17 +89,25 @@ export function noServerError(queue: string, state: QueueState | null): NoServer
   return new NoServerError(state === null ? `no server: queue '${queue}' does not exist` : `no server: queue '${queue}' has no consumer`);
 }
 
-/** Resolves when a worker consumes from the queue; rejects with NoServerError as `check` says. */
-export async function awaitServer(inspect: InspectQueue, queue: string, check: ServerCheck, deadlineMs: number): Promise<void> {
-  if (check === "none") return;
+/**
+ * Before sending: resolves "present" when a worker consumes from the queue, rejects with
+ * NoServerError as `check` says. "fail-fast" takes one look, and resolves "undecided" when the
+ * queue shows 0 messages and 0 consumers, which an idle queue without workers and a quorum
+ * queue mid-election both show: the engine then sends, and looks again once the broker has
+ * confirmed what it sent (see RequestEngine), when requests waiting with nobody to take them
+ * settle the question without a fixed wait.
+ */
+export async function awaitServer(inspect: InspectQueue, queue: string, check: ServerCheck, deadlineMs: number): Promise<Presence> {
+  if (check === "none") return "undecided";
   if (check === "fail-fast") {
-    const state = await decidedLook(inspect, queue, deadlineMs);
-    if (presenceOf(state) !== "present") throw noServerError(queue, state);
-    return;
+    const state = await inspect(queue);
+    const presence = presenceOf(state);
+    if (presence === "absent") throw noServerError(queue, state);
+    return presence;
   }
   const started = Date.now();
   for (;;) {
-    if (presenceOf(await inspect(queue)) === "present") return;
+    if (presenceOf(await inspect(queue)) === "present") return "present";
     if (Date.now() + POLL_MS > deadlineMs) {
       throw new NoServerError(`no server: nothing consumed from queue '${queue}' within ${formatDurationMs(deadlineMs - started)}`);
     }

@@ -1,5 +1,5 @@
 import type { ChannelModel } from "amqplib";
-import { redactUrl } from "../config.ts";
+import { redactUrl } from "../redact.ts";
 import { CertificateRejectedError, UsageError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { classifyBrokerError, type BrokerOptions } from "./broker.ts";
@@ -44,6 +44,8 @@ export class FibServer {
   private readonly ledger = new PoisonLedger();
   private readonly guard = new ReplyGuard(new SideConnectionChecker(() => connectToNode(this.options.broker, this.nodeUrl())));
   private connectedOnce = false;
+  /** A connection is up (set when a session starts on it, cleared when it is lost). */
+  private connected = false;
   private adoptedQueueChecked = false;
   private outageSince: number | undefined;
   /** Why the attempts of this outage failed, each said once (a refused permission is not a node down). */
@@ -70,6 +72,7 @@ export class FibServer {
     this.failover = failover;
     const { recovering } = failover;
     recovering.on("disconnect", (error: Error) => {
+      this.connected = false;
       // 541: the broker closed the connection over something sent on it, most likely a reply.
       if (/\b541\b|INTERNAL.ERROR/.test(error.message)) this.session?.blameUnconfirmed();
       this.session = undefined;
@@ -90,7 +93,7 @@ export class FibServer {
 
   /** What the worker is doing now, for readiness probes and gauges. */
   status(): WorkerStatus {
-    return { state: this.state, inFlight: this.session?.inFlight ?? 0, prefetch: this.options.prefetch };
+    return { state: this.state, connected: this.connected, inFlight: this.session?.inFlight ?? 0, prefetch: this.options.prefetch };
   }
 
   /**
@@ -122,7 +125,9 @@ export class FibServer {
   /** Runs on every (re)connect, inside amqplib's recovery: a failure here means "try again later". */
   private async startSession(connection: ChannelModel, why: "connected" | "reopened"): Promise<void> {
     const { queue, queueKind, prefetch, maxN, log } = this.options;
-    coalesceWrites(connection); // replies and acks of one event-loop turn go out in one write (once per connection)
+    this.connected = true;
+    // Replies and acks of one event-loop turn go out in one write (once per connection).
+    if (!coalesceWrites(connection)) log.debug("write coalescing not applied: amqplib's socket is not where it was; each reply and ack is its own write");
     if (!this.adoptedQueueChecked) {
       await checkAdoptedQueue(connection, queue, queueKind, log);
       this.adoptedQueueChecked = true;
@@ -200,7 +205,7 @@ export class FibServer {
     if (this.outageReasons.has(typed.code) || (this.outageSince !== undefined && retryable)) return;
     this.outageReasons.add(typed.code);
     this.outageSince ??= Date.now();
-    this.state = "reconnecting";
+    this.state = this.connectedOnce ? "reconnecting" : "connecting";
     this.options.log.warn(`${typed.message}; retrying with backoff${this.elsewhere()}`);
   }
 

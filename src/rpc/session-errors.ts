@@ -1,4 +1,4 @@
-import { redactUrl } from "../config.ts";
+import { redactUrl } from "../redact.ts";
 import { BrokerRefusedError, FibrpcError, UsageError } from "../errors.ts";
 import { classifyBrokerError } from "./broker.ts";
 

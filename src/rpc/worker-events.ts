@@ -29,6 +29,8 @@ export type WorkerState = "connecting" | "consuming" | "reconnecting" | "drainin
 
 export interface WorkerStatus {
   state: WorkerState;
+  /** The worker holds a connection to a broker node (it may not be consuming: starting, draining). */
+  connected: boolean;
   /** Requests taken from the queue and not yet acked. */
   inFlight: number;
   prefetch: number;

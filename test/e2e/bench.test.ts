@@ -61,6 +61,28 @@ describe("fibrpc bench against fibrpc serve", () => {
     }
   });
 
+  // Needs rabbitmqctl on the broker's own machine: skipped when the tests use a remote AMQP_URL.
+  test.skipIf(!BROKER_URL.includes("127.0.0.1") && !BROKER_URL.includes("localhost"))(
+    "a user who may log in but not publish: exit 6 at once, with the summary, not a hang until --timeout",
+    async () => {
+      const user = `fibrpc-test-bench-nowrite-${process.pid}`;
+      const rabbitmqctl = (...args: string[]) => Bun.spawn(["rabbitmqctl", "-q", ...args], { stdout: "ignore", stderr: "ignore" }).exited;
+      await rabbitmqctl("add_user", user, "nowrite-pw");
+      await rabbitmqctl("set_permissions", "-p", "/", user, ".*", "^$", ".*");
+      try {
+        const url = BROKER_URL.replace(/\/\/[^@]*@/, `//${user}:nowrite-pw@`);
+        const result = await runFibrpc(["bench", "--queue", queue, "--duration", "30s", "--timeout", "20s", "--url", url]);
+        expect(result.code).toBe(6);
+        expect(result.stderr).toContain("lacks a permission");
+        expect(result.stdout).toContain("REFUSED"); // the summary counts what was refused
+        expect(result.ms).toBeLessThan(15_000); // well before --duration and --timeout
+      } finally {
+        await rabbitmqctl("delete_user", user);
+      }
+    },
+    40_000,
+  );
+
   test("a queue nobody consumes from is exit 3 before anything is sent", async () => {
     const result = await runFibrpc(["bench", "--queue", uniqueQueue("bench-missing"), "--requests", "5"]);
     expect(result.code).toBe(3);

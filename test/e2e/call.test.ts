@@ -47,8 +47,8 @@ describe("fibrpc call against fibrpc serve", () => {
         .split("\n")
         .map((line) => JSON.parse(line)),
     ).toEqual([
-      { n: 10, ok: true, value: "55" },
-      { n: 20, ok: true, value: "6765" },
+      { n: 10, ok: true, value: "55", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
+      { n: 20, ok: true, value: "6765", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
     ]);
   });
 
@@ -154,14 +154,35 @@ describe("fibrpc call exit codes", () => {
     expect(result.stderr).toContain("does not exist");
   });
 
-  test("3: the queue exists but nobody consumes from it", async () => {
-    const queue = uniqueQueue("idle");
-    await withChannel((channel) => channel.assertQueue(queue, { durable: false }));
+  test("3: the queue exists but nobody consumes from it; with requests already waiting, nothing is sent", async () => {
+    const queue = uniqueQueue("backlog");
+    await withChannel(async (_channel, connection) => {
+      const channel = await connection.createConfirmChannel();
+      await channel.assertQueue(queue, { durable: true });
+      channel.sendToQueue(queue, Buffer.from("1"));
+      await channel.waitForConfirms();
+    });
     try {
+      expect(await eventually(async () => (await queueState(queue))?.messageCount === 1)).toBe(true);
       const result = await runFibrpc(["call", "30", "--queue", queue, "--timeout", "30s"]);
       expect(result.code).toBe(3);
       expect(result.stderr).toContain("no consumer");
-      expect((await queueState(queue))?.messageCount).toBe(0); // nothing was sent
+      expect((await queueState(queue))?.messageCount).toBe(1); // decided before sending
+    } finally {
+      await deleteQueue(queue);
+    }
+  });
+
+  test("3: an idle queue without consumers, which looks like a quorum queue mid-election: decided once the request is confirmed, and the request expires in the queue", async () => {
+    const queue = uniqueQueue("idle");
+    await withChannel((channel) => channel.assertQueue(queue, { durable: true }));
+    try {
+      const result = await runFibrpc(["call", "30", "--queue", queue, "--timeout", "1s"]);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain("no consumer");
+      expect(result.ms).toBeLessThan(1000); // before the timeout
+      // The request carried the call's deadline as its expiration: it dies in the queue.
+      expect(await eventually(async () => (await queueState(queue))?.messageCount === 0, 10_000)).toBe(true);
     } finally {
       await deleteQueue(queue);
     }
@@ -260,6 +281,18 @@ describe("fibrpc call exit codes", () => {
     30_000,
   );
 
+  test("4: a connect cut short by our own --timeout is our timeout, not an unreachable broker", async () => {
+    // A broker that accepts the connection and never speaks AMQP: only our deadline ends the wait.
+    const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const result = await runFibrpc(["call", "30", "--timeout", "300ms", "--url", `amqp://guest:guest@127.0.0.1:${silent.port}`]);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toBe("fibrpc: timeout: no answer within 300ms (still connecting to the broker)\n");
+    } finally {
+      silent.stop(true);
+    }
+  });
+
   for (const [signal, code] of [
     ["SIGINT", 130],
     ["SIGTERM", 143],
@@ -293,13 +326,14 @@ describe("help and version", () => {
   test("call --help documents every exit code, without colour when piped", async () => {
     const result = await runFibrpc(["call", "--help"]);
     expect(result.code).toBe(0);
-    for (const code of ["0", "1", "2", "3", "4", "5", "6", "130"]) expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
+    for (const code of ["0", "1", "2", "3", "4", "5", "6", "70", "74", "141", "129", "130", "143"])
+      expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
     expect(result.stdout).not.toContain("\u001b[");
     expect(result.stdout).toContain("AMQP_URL");
   });
 
   test("serve and bench --help document their exit codes too", async () => {
-    const expected = { serve: ["0", "2", "5", "6", "130"], bench: ["0", "1", "2", "3", "5", "6", "130"] };
+    const expected = { serve: ["0", "2", "5", "6", "70", "129", "130", "143"], bench: ["0", "1", "2", "3", "5", "6", "70", "74", "141", "129", "130", "143"] };
     for (const [command, codes] of Object.entries(expected)) {
       const result = await runFibrpc([command, "--help"]);
       expect(result.code).toBe(0);
@@ -312,5 +346,25 @@ describe("help and version", () => {
     const result = await runFibrpc([]);
     expect(result.code).toBe(0);
     for (const command of ["serve", "call", "health", "bench"]) expect(result.stdout).toContain(command);
+  });
+});
+
+describe("a stream queue, which no fibrpc worker serves", () => {
+  test("call and health say so, as serve does (exit 2; health CRITICAL), instead of 'no consumer'", async () => {
+    const queue = uniqueQueue("stream");
+    await withChannel((channel) => channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } }));
+    try {
+      const called = await runFibrpc(["call", "30", "--queue", queue]);
+      expect(called.code).toBe(2);
+      expect(called.stderr).toContain("is a stream");
+      const checked = await runFibrpc(["health", "--queue", queue]);
+      expect(checked.code).toBe(2);
+      expect(checked.stdout).toContain("is a stream");
+      const served = await runFibrpc(["serve", "--queue", queue]);
+      expect(served.code).toBe(2);
+      expect(served.stderr).toContain("is a stream");
+    } finally {
+      await deleteQueue(queue);
+    }
   });
 });

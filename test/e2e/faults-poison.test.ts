@@ -26,10 +26,11 @@ interface Request {
   expect: string;
 }
 
-const request = (label: string, body: string | Buffer, expect: string, properties: Options.Publish = {}): Request => ({
+/** `replyTo: null` sends the request without any reply_to property. */
+const request = (label: string, body: string | Buffer, expect: string, properties: Options.Publish = {}, replyTo: string | null = DIRECT): Request => ({
   label,
   body: typeof body === "string" ? Buffer.from(body) : body,
-  properties: { correlationId: label, replyTo: DIRECT, ...properties },
+  properties: { correlationId: label, ...(replyTo === null ? {} : { replyTo }), ...properties },
   expect,
 });
 
@@ -51,7 +52,7 @@ function corpus(): Request[] {
     request("json-type", '{"n":12}', "INVALID_ARGUMENT", { contentType: "application/json" }),
     request("odd-headers", "12", "ok", { headers: { "x-nested": { deep: [1, "two", null] }, "x-error-code": "FAKE" }, type: "error" }),
     request("priority-and-ttl", "12", "ok", { priority: 9, expiration: "60000" }),
-    request("no-reply-to", "12", "none", { replyTo: undefined }),
+    request("no-reply-to", "12", "none", {}, null),
     request("reply-nowhere", "12", "none", { replyTo: `no-such-queue-${crypto.randomUUID()}` }),
     request("reply-to-invalid-direct", "12", "none", { replyTo: "amq.rabbitmq.reply-to.g2dkAA5yYWJiaXRAbm9ib2R5AAAAAAAAAAAA" }),
     request("reply-to-bare-direct", "12", "none", { replyTo: "amq.rabbitmq.reply-to.garbage" }),

@@ -46,7 +46,7 @@ describe("fibrpc health against a real fibrpc serve", () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.status.state).toBe("OK");
-    expect(result.status.text).toMatch(new RegExp(`^${queue}: 1 consumer, 0 ready, round trip [\\d.]+ ms$`));
+    expect(result.status.text).toMatch(new RegExp(`^${queue}: 1 consumer, 0 ready, round trip [\\d.]+m?s$`));
     expect(result.status.perf.consumers).toEqual({ value: 1, unit: "", warn: "", crit: "1:" });
     expect(result.status.perf.ready).toEqual({ value: 0, unit: "", warn: "100", crit: "1000" });
     expect(result.status.perf.rtt).toMatchObject({ unit: "s", warn: "0.5", crit: "2" });
@@ -231,8 +231,8 @@ describe("fibrpc health: bad usage is UNKNOWN (3), with a status line", () => {
   const cases: [string, string[], Record<string, string>, string][] = [
     ["unknown flag", ["--warning", "5"], {}, "unknown option '--warning' for 'health'"],
     ["bad range", ["--backlog-warning", "ten"], {}, "--backlog-warning: 'ten' is not a threshold range"],
-    ["bad duration", ["--timeout", "0"], {}, "--timeout needs a positive duration"],
-    ["bad env value", [], { FIBRPC_HEALTH_MIN_CONSUMERS: "many" }, "--min-consumers needs a whole number"],
+    ["bad duration", ["--timeout", "0"], {}, "-t/--timeout needs a positive duration"],
+    ["bad env value", [], { FIBRPC_HEALTH_MIN_CONSUMERS: "many" }, "FIBRPC_HEALTH_MIN_CONSUMERS (for --min-consumers) needs a whole number"],
     ["bad boolean env", [], { FIBRPC_HEALTH_PROBE: "maybe" }, "FIBRPC_HEALTH_PROBE (for --probe) must be 1 or 0"],
   ];
   for (const [label, args, env, message] of cases) {

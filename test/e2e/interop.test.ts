@@ -40,7 +40,7 @@ for (const kind of ["classic", "quorum"] as const satisfies readonly QueueKind[]
     test("through an exclusive reply queue and as JSON", async () => {
       const result = await runFibrpc(["call", "20", "--queue", queue, "--reply-queue", "exclusive", "--json"]);
       expect(result.code).toBe(0);
-      expect(JSON.parse(result.stdout)).toEqual({ n: 20, ok: true, value: "6765" });
+      expect(JSON.parse(result.stdout)).toEqual({ n: 20, ok: true, value: "6765", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
     });
   });
 

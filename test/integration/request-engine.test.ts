@@ -17,7 +17,7 @@ const PORTS: [number, number] = [42_000, 42_999];
 
 type Held = { message: ConsumeMessage; reply: (body: string, correlationId?: string) => void };
 
-/** A worker on raw amqplib that holds every request until the test says how to answer it. */
+/** A worker on raw amqplib that holds every request (unacked, as fibrpc serve does) until the test says how to answer it. */
 async function holdingWorker(queue: string, url = BROKER_URL): Promise<{ held: Held[]; close: () => Promise<void> }> {
   const connection = await amqp.connect(url);
   connection.on("error", () => {});
@@ -29,12 +29,16 @@ async function holdingWorker(queue: string, url = BROKER_URL): Promise<{ held: H
     queue,
     (message) => {
       if (message === null) return;
+      let acked = false;
       const reply = (body: string, correlationId: string = message.properties.correlationId): void => {
         channel.sendToQueue(message.properties.replyTo, Buffer.from(body), { correlationId, contentType: TEXT_PLAIN });
+        if (acked) return;
+        acked = true;
+        channel.ack(message, false);
       };
       held.push({ message, reply });
     },
-    { noAck: true },
+    { noAck: false },
   );
   return { held, close: () => connection.close().catch(() => {}) };
 }
@@ -134,13 +138,32 @@ describe("RequestEngine: each failure classified once", () => {
     expect(outcome.ok ? "answered" : outcome.error.code).toBe("NO_SERVER");
   });
 
-  test("fail-fast: a missing queue or one without consumers is NO_SERVER before anything is sent", async () => {
+  test("fail-fast: a missing queue, or requests waiting with no consumer, is NO_SERVER before anything is sent", async () => {
     const missing = uniqueQueue("engine-nobody");
     await expect(openEngine({ queue: missing }, { serverCheck: "fail-fast" })).rejects.toMatchObject({ code: "NO_SERVER" });
+    const backlog = uniqueQueue("engine-backlog");
+    closers.push(() => deleteQueue(backlog));
+    await withChannel(async (_channel, connection) => {
+      const channel = await connection.createConfirmChannel();
+      await channel.assertQueue(backlog, { durable: true });
+      channel.sendToQueue(backlog, Buffer.from("1"));
+      await channel.waitForConfirms();
+    });
+    await expect(openEngine({ queue: backlog }, { serverCheck: "fail-fast" })).rejects.toMatchObject({ code: "NO_SERVER" });
+  });
+
+  test("fail-fast on an idle queue (0 ready, 0 consumers, as a quorum queue mid-election shows): sends, then NO_SERVER once the broker confirmed it, and at once for what follows", async () => {
     const idle = uniqueQueue("engine-idle");
     await withChannel((channel) => channel.assertQueue(idle, { durable: true }));
     closers.push(() => deleteQueue(idle));
-    await expect(openEngine({ queue: idle }, { serverCheck: "fail-fast" })).rejects.toMatchObject({ code: "NO_SERVER" });
+    const engine = await openEngine({ queue: idle, timeoutMs: 20_000 }, { serverCheck: "fail-fast" });
+    const started = Date.now();
+    const outcome = await engine.request(requestBody(1));
+    expect(outcome.ok ? "answered" : outcome.error.code).toBe("NO_SERVER");
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(engine.refusal?.code).toBe("NO_SERVER");
+    const next = await engine.request(requestBody(2));
+    expect(next.ok ? "answered" : next.error.code).toBe("NO_SERVER");
   });
 
   test("a full queue that rejects publishes: REJECTED at once, not a timeout", async () => {
@@ -188,22 +211,12 @@ describe("RequestEngine: each failure classified once", () => {
     expect(meanwhile.ok ? "answered" : meanwhile.error.code).toBe("NO_SERVER");
     const back = await holdingWorker(queue);
     closers.push(back.close);
-    for (;;) {
-      // Once the watch has seen the new worker, requests go out again.
-      const pending = engine.request(requestBody(7));
-      let settled = false;
-      void pending.then(() => {
-        settled = true;
-      });
-      // Either the worker has the request, or the engine answered it without sending (no server yet).
-      await until(() => back.held.length > 0 || settled);
-      if (back.held.length > 0) {
-        back.held[0]?.reply("13");
-        expect(callOutcome(7, await pending)).toEqual({ n: 7, ok: true, value: "13" });
-        break;
-      }
-      expect((await pending).ok).toBe(false);
-    }
+    // Once the watch has seen the new worker, requests go out again.
+    await until(() => engine.refusal === undefined);
+    const pending = engine.request(requestBody(7));
+    await until(() => back.held.some((held) => held.message.content.toString() === "7"));
+    back.held.find((held) => held.message.content.toString() === "7")?.reply("13");
+    expect(callOutcome(7, await pending)).toEqual({ n: 7, ok: true, value: "13" });
   }, 20_000);
 });
 
@@ -225,12 +238,12 @@ describe("RequestEngine: a node dies with requests outstanding (two independent 
     const [doomed, survivor] = connectedTo === 0 ? [0, 1] : [1, 0];
     const answers = callMany(engine, [40, 41], Date.now() + 20_000);
     const first = workers[doomed] ?? expect.unreachable();
-    await until(() => first.held.length === 2);
+    await until(() => first.held.length === 2, 20_000);
     const sentIds = first.held.map((held) => held.message.properties.correlationId);
 
     await nodes[doomed]?.stopApp(); // 320 CONNECTION_FORCED, as a node going down
     const second = workers[survivor] ?? expect.unreachable();
-    await until(() => second.held.length === 2);
+    await until(() => second.held.length === 2, 20_000);
     const byText = (a: unknown, b: unknown): number => String(a).localeCompare(String(b));
     expect(second.held.map((held) => held.message.properties.correlationId).sort(byText)).toEqual(sentIds.sort(byText));
     expect(engine.node).toBe(nodes[survivor]?.url);

@@ -4,7 +4,8 @@ style (pika, prefetch 1, manual ack after the reply), used to test fibrpc's clie
 program that is not fibrpc. Written here; not part of the product.
 
 usage: tutorial_server.py URL QUEUE classic|quorum
-Prints "ready" on stdout once it consumes; stops on SIGTERM (unacked requests go back to the queue).
+Prints "ready" on stdout once it consumes, then one line per request that carried a W3C
+traceparent header ("traceparent <value>"); stops on SIGTERM (unacked requests go back to the queue).
 """
 import signal
 import sys
@@ -30,6 +31,9 @@ def main():
         channel.queue_declare(queue=queue)
 
     def on_request(ch, method, props, body):
+        traceparent = (props.headers or {}).get("traceparent")
+        if traceparent is not None:
+            print("traceparent", traceparent, flush=True)
         n = int(body)
         ch.basic_publish(
             exchange="",

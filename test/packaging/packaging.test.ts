@@ -47,11 +47,16 @@ describe("packaging/fibrpc.service", () => {
     }
   });
 
+  test("hands the broker URL over as a credential file, read through AMQP_URL_FILE", () => {
+    expect(settings.get("LoadCredential")).toBe("amqp-url:/etc/fibrpc/amqp-url");
+    expect(unit).toContain("Environment=AMQP_URL_FILE=%d/amqp-url");
+  });
+
   test("restarts on failure, stops with SIGTERM and waits longer than the drain timeout", () => {
     expect(settings.get("Restart")).toBe("on-failure");
     expect(settings.get("KillSignal")).toBe("SIGTERM");
     expect(settings.get("EnvironmentFile")).toBe("/etc/fibrpc/fibrpc.env");
-    const drain = /FIBRPC_DRAIN_TIMEOUT=(\S+)/.exec(settings.get("Environment") ?? "")?.[1];
+    const drain = /FIBRPC_SERVE_DRAIN_TIMEOUT=(\S+)/.exec(settings.get("Environment") ?? "")?.[1];
     expect(seconds(settings.get("TimeoutStopSec"))).toBeGreaterThan(seconds(drain));
   });
 });
@@ -68,14 +73,25 @@ describe("packaging/deployment.yaml", () => {
     env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
     readinessProbe: Probe;
     livenessProbe: Probe;
+    volumeMounts: { name: string; mountPath: string }[];
   };
-  type PodSpec = { terminationGracePeriodSeconds: number; securityContext: { runAsNonRoot: boolean; runAsUser: number }; containers: Container[] };
+  type PodSpec = {
+    terminationGracePeriodSeconds: number;
+    securityContext: { runAsNonRoot: boolean; runAsUser: number };
+    containers: Container[];
+    volumes: { name: string; secret?: { secretName: string } }[];
+  };
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
 
-  test("is a Deployment whose AMQP_URL comes from a Secret", () => {
+  test("is a Deployment whose broker URL is a Secret mounted as a file, read through AMQP_URL_FILE", () => {
     expect(deployment.kind).toBe("Deployment");
-    expect(container?.env.find((entry) => entry.name === "AMQP_URL")?.valueFrom?.secretKeyRef).toEqual({ name: "fibrpc-broker", key: "AMQP_URL" });
+    expect(container?.env.find((entry) => entry.name === "AMQP_URL")).toBeUndefined();
+    const file = container?.env.find((entry) => entry.name === "AMQP_URL_FILE")?.value ?? "";
+    const mount = container?.volumeMounts.find((entry) => file.startsWith(`${entry.mountPath}/`));
+    const volume = pod.volumes.find((entry) => entry.name === mount?.name);
+    expect(volume?.secret?.secretName).toBe("fibrpc-broker");
+    expect(file.slice((mount?.mountPath.length ?? 0) + 1)).toBe("amqp-url");
   });
 
   test("serve --http listens on the container's metrics port; the probes and the scrape annotations use it", () => {
@@ -93,7 +109,7 @@ describe("packaging/deployment.yaml", () => {
   });
 
   test("the grace period is above the drain timeout, and it runs as the image's non-root user", () => {
-    const drain = container?.env.find((entry) => entry.name === "FIBRPC_DRAIN_TIMEOUT")?.value;
+    const drain = container?.env.find((entry) => entry.name === "FIBRPC_SERVE_DRAIN_TIMEOUT")?.value;
     const drainMs = drain === undefined ? DEFAULT_DRAIN_MS : parseDurationMs(drain);
     expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(drainMs ?? Infinity);
     expect(pod.securityContext.runAsNonRoot).toBe(true);

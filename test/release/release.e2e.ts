@@ -187,7 +187,7 @@ describe("a stray .env or bunfig.toml in the working directory", () => {
   test("is ignored by the release binary", async () => {
     const cwd = mkdtempSync(join(scratch, "cwd-"));
     // Each of these would change the outcome if read: a dead broker port, an invalid timeout, a preload.
-    writeFileSync(join(cwd, ".env"), "AMQP_URL=amqp://guest:guest@127.0.0.1:1\nFIBRPC_TIMEOUT=not-a-duration\n");
+    writeFileSync(join(cwd, ".env"), "AMQP_URL=amqp://guest:guest@127.0.0.1:1\nFIBRPC_CALL_TIMEOUT=not-a-duration\n");
     writeFileSync(join(cwd, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
     writeFileSync(join(cwd, "preload.ts"), 'console.error("PRELOAD FROM CWD RAN");\n');
     const binary = join(RELEASE, "fibrpc-linux-x64");

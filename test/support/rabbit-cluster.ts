@@ -23,8 +23,11 @@ export class RabbitCluster {
     const nodes: RabbitNode[] = [];
     const cluster = new RabbitCluster(nodes);
     try {
-      for (let index = 0; index < size; index++) {
-        nodes.push(await RabbitNode.prepare({ label: `${options.label ?? "cluster"}${index + 1}`, portRange: CLUSTER_PORTS }));
+      while (nodes.length < size) {
+        const node = await RabbitNode.prepare({ label: `${options.label ?? "cluster"}${nodes.length + 1}`, portRange: CLUSTER_PORTS });
+        // Ports are only checked free, not held, until the nodes boot: two nodes must not draw the same.
+        if (nodes.some((other) => other.port === node.port)) await node.destroy({ hard: true });
+        else nodes.push(node);
       }
       await Promise.all(nodes.map((node) => node.boot(60_000)));
       const [seed, ...others] = nodes;
@@ -37,8 +40,9 @@ export class RabbitCluster {
       await cluster.waitUntilRunning(nodes.map((node) => node.nodeName));
       return cluster;
     } catch (error) {
+      const logs = nodes.map((node) => `--- ${node.nodeName} (pid ${node.osPid() ?? "none"}), last log lines:\n${node.logTail()}`);
       await cluster.destroy();
-      throw error;
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join("\n")}`, { cause: error });
     }
   }
 

@@ -3,9 +3,10 @@
  * reconfigure a broker (outages, TLS) without touching the shared one on 5672. Needs the Debian
  * rabbitmq-server package and root (the node runs as the rabbitmq user in a folder it owns).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CtlTarget } from "./rabbitmqctl.ts";
+import { beamAlive, NODE_DIR_PREFIX, NODES_DIR, OWNER_FILE, pidFileIn, reapOrphans } from "./rabbit-process.ts";
 
 export interface RabbitNodeOptions {
   /** Short name used in the node name and temp folder. */
@@ -43,8 +44,11 @@ function tlsConfig(tls: TlsListener): string[] {
   ];
 }
 
+/** A CLI call that hangs (a node frozen mid-call) fails the test after this long instead of hanging it. */
+const CLI_TIMEOUT_MS = 60_000;
+
 async function run(command: string[], env?: Record<string, string>): Promise<{ code: number; output: string }> {
-  const proc = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore", timeout: CLI_TIMEOUT_MS });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, output: out + err };
 }
@@ -66,25 +70,6 @@ async function freePorts([low, high]: [number, number] = [40_000, 57_999]): Prom
     if ((await portIsFree(base)) && (await portIsFree(base + 1)) && (await portIsFree(base + 2))) return [base, base + 1, base + 2];
   }
   throw new Error("no free ports for a throwaway RabbitMQ node");
-}
-
-function pidFileIn(dir: string): string {
-  return join(dir, "rabbitmq.pid");
-}
-
-/**
- * Whether `pid` is a live Erlang VM: a zombie (killed, not yet reaped) counts as dead, and the
- * name check keeps a recycled pid from passing for the node.
- */
-function beamAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // "pid (comm) state …"
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return stat.includes("(beam") && state !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 async function tcpOpen(port: number): Promise<boolean> {
@@ -136,8 +121,10 @@ export class RabbitNode {
 
   /** Writes the node's folder (config, plugins, files) on free ports, without starting it. */
   static async prepare(options: RabbitNodeOptions): Promise<RabbitNode> {
+    reapOrphans();
     const [port, distPort, tlsPort] = await freePorts(options.portRange);
-    const dir = mkdtempSync(`/tmp/fibrpc-rabbit-${options.label}-`);
+    const dir = mkdtempSync(join(NODES_DIR, `${NODE_DIR_PREFIX}${options.label}-`));
+    writeFileSync(join(dir, OWNER_FILE), String(process.pid));
     const nodeName = `fibrpc-${options.label}-${port}@localhost`;
     mkdirSync(join(dir, "mnesia"));
     mkdirSync(join(dir, "log"));
@@ -182,6 +169,20 @@ export class RabbitNode {
       await Bun.sleep(100);
     }
     return false;
+  }
+
+  /** The last lines of the node's own log, for error messages (its folder goes with destroy()). */
+  logTail(lines = 25): string {
+    try {
+      const logDir = join(this.dir, "log");
+      const text = readdirSync(logDir)
+        .filter((name) => name.endsWith(".log"))
+        .map((name) => readFileSync(join(logDir, name), "utf8"))
+        .join("\n");
+      return text.split("\n").slice(-lines).join("\n");
+    } catch {
+      return "(no log)";
+    }
   }
 
   /** Runs a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues, …) against this node; returns its output. */

@@ -14,7 +14,19 @@ export type QueueKind = "classic" | "quorum";
 
 /** The tutorial's RPC server, consuming on `queue` (declared the way the tutorial does for `kind`). */
 export class TutorialServer {
-  private constructor(private readonly proc: Subprocess<"ignore", "pipe", "pipe">) {}
+  private output = "";
+
+  private constructor(private readonly proc: Subprocess<"ignore", "pipe", "pipe">) {
+    void (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of proc.stdout) this.output += decoder.decode(chunk, { stream: true });
+    })();
+  }
+
+  /** The traceparent headers of the requests it took, in order. */
+  get traceparents(): string[] {
+    return [...this.output.matchAll(/^traceparent (\S+)$/gm)].map((match) => match[1] ?? "");
+  }
 
   static async start(queue: string, kind: QueueKind): Promise<TutorialServer> {
     const proc = Bun.spawn([PYTHON, `${INTEROP}/tutorial_server.py`, BROKER_URL, queue, kind], {

@@ -19,7 +19,7 @@ describe("benchmark report helpers", () => {
     expect(ratio(21072, 12519)).toBe("1.68×");
     expect(ratio(1, 0)).toBe("n/a");
     expect(ratio(Number.NaN, 1)).toBe("n/a");
-    expect([rate(12518.6), ms(0.391), ms(26.21), ms(107.4), mb(45.23)]).toEqual(["12519/s", "0.39 ms", "26.2 ms", "107 ms", "45.2 MB"]);
+    expect([rate(12518.6), ms(0.391), ms(26.21), ms(107.4), mb(45.23)]).toEqual(["12519/s", "0.391ms", "26.2ms", "107ms", "45.2 MB"]);
   });
 
   test("verdicts against a floor or a ceiling", () => {

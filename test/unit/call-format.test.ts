@@ -29,7 +29,7 @@ describe("parseCallN: an n as the user typed it", () => {
   test("a decimal integer is taken; anything else is a usage error saying what was wrong", () => {
     expect(parseCallN("30")).toBe(30);
     expect(() => parseCallN("abc")).toThrow(new UsageError("invalid n 'abc': expected a non-negative decimal integer"));
-    expect(() => parseCallN("99999999999999999999")).toThrow(new UsageError("invalid n '99999999999999999999': too large"));
+    expect(() => parseCallN("99999999999999999999")).toThrow(new UsageError("invalid n '99999999999999999999': too large, at most 9007199254740991"));
     expect(() => parseCallN("")).toThrow(UsageError);
   });
 });

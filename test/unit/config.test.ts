@@ -1,28 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { checkBrokerUrl, DEFAULT_URL, redactUrl, resolveUrl, scrubSecret } from "../../src/config.ts";
+import { checkBrokerUrl } from "../../src/config.ts";
 import { UsageError } from "../../src/errors.ts";
 import { formatDurationMs, parseDurationMs } from "../../src/duration.ts";
-
-describe("resolveUrl", () => {
-  test("flag wins over AMQP_URL, which wins over the default", () => {
-    expect(resolveUrl("amqp://flag", { AMQP_URL: "amqp://env" })).toBe("amqp://flag");
-    expect(resolveUrl(undefined, { AMQP_URL: "amqp://env" })).toBe("amqp://env");
-    expect(resolveUrl(undefined, {})).toBe(DEFAULT_URL);
-    expect(resolveUrl("", { AMQP_URL: "" })).toBe(DEFAULT_URL);
-  });
-});
-
-describe("redactUrl and scrubSecret", () => {
-  test("hide the password and keep the rest", () => {
-    expect(redactUrl("amqp://bob:s3cr%40t@broker:5672/vh")).toBe("amqp://bob:***@broker:5672/vh");
-    expect(redactUrl("amqp://broker")).toBe("amqp://broker");
-  });
-
-  test("scrub a password wherever it appears in a message", () => {
-    const url = "amqp://bob:hunter2@broker:5672";
-    expect(scrubSecret(`cannot reach ${url}: hunter2 rejected`, url)).toBe("cannot reach amqp://bob:***@broker:5672: *** rejected");
-  });
-});
 
 describe("durations", () => {
   test("plain numbers are seconds; units ms, s, m, h", () => {
@@ -38,21 +17,20 @@ describe("durations", () => {
     expect(parseDurationMs(text)).toBeUndefined();
   });
 
-  test("formats back for messages", () => {
-    expect(formatDurationMs(250)).toBe("250ms");
-    expect(formatDurationMs(1500)).toBe("1.5s");
-  });
-});
-
-describe("scrubSecret with awkward passwords", () => {
-  test("a short password is masked as a whole token, not inside words", () => {
-    const url = "amqp://bob:p@broker:5672";
-    expect(scrubSecret("amqp://bob:***@broker:5672 said: p is wrong", url)).toBe("amqp://bob:***@broker:5672 said: *** is wrong");
-  });
-
-  test("a password equal to the user name leaves the user visible", () => {
-    const url = "amqp://guest:guest@broker:5672";
-    expect(scrubSecret(`broker at ${url} refused user 'guest'`, url)).toBe("broker at amqp://guest:***@broker:5672 refused user 'guest'");
+  test("one format for every duration and latency: three significant figures, ms below a second", () => {
+    const cases: [number, string][] = [
+      [0, "0ms"],
+      [0.3841, "0.384ms"],
+      [3.1, "3.1ms"],
+      [45.63, "45.6ms"],
+      [250, "250ms"],
+      [999.7, "1s"],
+      [1500, "1.5s"],
+      [1234.5, "1.23s"],
+      [10_000, "10s"],
+      [600_000, "600s"],
+    ];
+    for (const [ms, text] of cases) expect({ ms, text: formatDurationMs(ms) }).toEqual({ ms, text });
   });
 });
 
@@ -84,6 +62,32 @@ describe("durations: the edges", () => {
 
   test("a whole second is written in seconds", () => {
     expect(formatDurationMs(999)).toBe("999ms");
+    expect(formatDurationMs(999.6)).toBe("1s"); // three figures: 999.6 ms is 1.00 s
     expect(formatDurationMs(1000)).toBe("1s");
+    expect([formatDurationMs(99_940), formatDurationMs(99_960), formatDurationMs(100_400)]).toEqual(["99.9s", "100s", "100s"]);
+    expect(formatDurationMs(0.0004)).toBe("0ms");
+  });
+});
+
+describe("checkBrokerUrl: the query amqplib reads, and nothing it would ignore", () => {
+  test.each(["?heartbeat=10", "?heartbeat=0&frameMax=131072", "?channelMax=16&locale=en_US", "?frameMax=0", "?maxFrameSize=4096"])("accepts %p", (query) => {
+    expect(checkBrokerUrl(`amqp://h${query}`)).toBe(`amqp://h${query}`);
+  });
+
+  test.each([
+    ["?heartbeat=abc", "URL parameter heartbeat must be a whole number of seconds"],
+    ["?heartbeat=70000", "URL parameter heartbeat must be"],
+    ["?heartbeat=-1", "URL parameter heartbeat must be"],
+    ["?frameMax=100", "URL parameter frameMax must be 0 (no limit) or"],
+    ["?channelMax=1.5", "URL parameter channelMax must be"],
+    ["?locale=", "URL parameter locale must be"],
+    ["?heartbeat=5&heartbeat=6", "URL parameter heartbeat is given twice"],
+    ["?hearbeat=5", "unknown URL parameter 'hearbeat' (amqplib reads heartbeat, channelMax, frameMax, maxFrameSize, locale)"],
+    ["?password=S3cr3tXYZ", "unknown URL parameter 'password'"],
+    ["#frag", "has a '#' part"],
+  ])("refuses %p", (query, message) => {
+    expect(() => checkBrokerUrl(`amqp://h${query}`)).toThrow(UsageError);
+    expect(() => checkBrokerUrl(`amqp://h${query}`)).toThrow(message);
+    expect(() => checkBrokerUrl(`amqp://h${query}`)).not.toThrow(/S3cr3tXYZ/);
   });
 });

@@ -35,7 +35,7 @@ test("states: exit codes 0-3 and worst-of, CRITICAL above UNKNOWN", () => {
 
 describe("evaluate + formatStatusLine", () => {
   test("OK: the line of the issue, with perfdata in standard syntax", () => {
-    expect(line(seen())).toBe("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2");
+    expect(line(seen())).toBe("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2");
   });
 
   test("backlog: WARNING above 100, CRITICAL above 1000, OK at exactly 100", () => {
@@ -150,13 +150,13 @@ describe("evaluate + format: edges", () => {
     expect(quoted("7".repeat(59))).toBe(`probe F(90) answered "${"7".repeat(56)}...", expected ${PROBE_EXPECTED}`);
   });
 
-  test("one consumer is singular; a round trip of a second or more is given in seconds", () => {
-    expect(line(seen({ consumers: 1, probe: answered(999.94) }))).toStartWith(
-      "FIBRPC WARNING - rpc_queue: round trip above 0.5 s (warning); 1 consumer, 0 ready, round trip 999.9 ms |",
+  test("one consumer is singular; the round trip is written as every duration is (three figures, s from a second)", () => {
+    expect(line(seen({ consumers: 1, probe: answered(998) }))).toStartWith(
+      "FIBRPC WARNING - rpc_queue: round trip above 0.5 s (warning); 1 consumer, 0 ready, round trip 998ms |",
     );
-    expect(line(seen({ probe: answered(1000) }))).toContain("2 consumers, 0 ready, round trip 1.00 s |");
+    expect(line(seen({ probe: answered(1500) }))).toContain("2 consumers, 0 ready, round trip 1.5s |");
     const errorReply: ProbeResult = { kind: "error-reply", n: 90, code: "X", message: "m", rttMs: 4 };
-    expect(line(seen({ probe: errorReply }))).toContain("2 consumers, 0 ready, round trip 4.0 ms | consumers=2;;1: ready=0;100;1000 rtt=0.004000s;0.5;2");
+    expect(line(seen({ probe: errorReply }))).toContain("2 consumers, 0 ready, round trip 4ms | consumers=2;;1: ready=0;100;1000 rtt=0.004000s;0.5;2");
   });
 
   test("after a probe that timed out or failed, the facts are counts only: the reason already says what happened", () => {
@@ -206,7 +206,7 @@ describe("health on a cluster (several URLs)", () => {
 
   test("every node up: OK, says which node it checked through, nodes_up perfdata", () => {
     const result = line({ ...seen(), nodes: nodes(3) });
-    expect(result).toStartWith("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1 ms, 3 of 3 nodes up, checked via amqp://guest:***@n1:5672 |");
+    expect(result).toStartWith("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms, 3 of 3 nodes up, checked via amqp://guest:***@n1:5672 |");
     expect(result).toEndWith(" nodes_up=3;;;0;3");
   });
 

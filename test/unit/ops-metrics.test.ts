@@ -5,7 +5,7 @@ import { readiness, routeRequest } from "../../src/ops/routes.ts";
 import { WorkerMetrics } from "../../src/ops/worker-metrics.ts";
 import type { WorkerStatus } from "../../src/rpc/worker-events.ts";
 
-const CONSUMING: WorkerStatus = { state: "consuming", inFlight: 2, prefetch: 64 };
+const CONSUMING: WorkerStatus = { state: "consuming", connected: true, inFlight: 2, prefetch: 64 };
 
 /** The samples of a rendering as `name{labels} value` lines, comments left out. */
 function samples(text: string): string[] {
@@ -116,9 +116,10 @@ describe("worker metrics", () => {
           .map((line) => line.split(" ") as [string, string]),
       );
     expect(gauges(CONSUMING)).toEqual({ fibrpc_in_flight: "2", fibrpc_prefetch: "64", fibrpc_broker_connected: "1", fibrpc_draining: "0" });
-    expect(gauges({ state: "reconnecting", inFlight: 0, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "0", fibrpc_draining: "0" });
-    expect(gauges({ state: "draining", inFlight: 1, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "1", fibrpc_draining: "1" });
-    expect(gauges({ state: "connecting", inFlight: 0, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "0" });
+    expect(gauges({ state: "reconnecting", connected: false, inFlight: 0, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "0", fibrpc_draining: "0" });
+    expect(gauges({ state: "draining", connected: true, inFlight: 1, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "1", fibrpc_draining: "1" });
+    expect(gauges({ state: "draining", connected: false, inFlight: 1, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "0", fibrpc_draining: "1" });
+    expect(gauges({ state: "connecting", connected: false, inFlight: 0, prefetch: 8 })).toMatchObject({ fibrpc_broker_connected: "0" });
   });
 });
 

@@ -47,8 +47,15 @@ func main() {
 	failOnError(err, "Failed to open a channel")
 	defer ch.Close()
 
-	q, err := ch.QueueDeclare(*queue, false, false, false, false, nil)
-	failOnError(err, "Failed to declare a queue")
+	// The queue as another program declared it (the benchmark declares a classic or a quorum
+	// queue first); the tutorial's own declaration, durable, only when it does not exist.
+	q, err := ch.QueueDeclarePassive(*queue, false, false, false, false, nil)
+	if err != nil {
+		ch, err = conn.Channel() // a failed passive declare closes the channel
+		failOnError(err, "Failed to open a channel")
+		q, err = ch.QueueDeclare(*queue, true, false, false, false, nil)
+		failOnError(err, "Failed to declare a queue")
+	}
 	failOnError(ch.Qos(*prefetch, 0, false), "Failed to set QoS")
 	msgs, err := ch.Consume(q.Name, "", false, false, false, false, nil)
 	failOnError(err, "Failed to register a consumer")

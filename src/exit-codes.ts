@@ -52,17 +52,18 @@ export const CALL_EXIT_CODES_HELP = `EXIT CODES
 
   0    every answer received
   1    the server answered with an error (its code and message on stderr)
-  2    bad usage, or an n rejected before sending
+  2    bad usage, or an n rejected before sending, or a queue no fibrpc worker serves (a stream)
   3    no server: the queue does not exist or has no consumer, or the request was unroutable
   4    timeout: no answer within --timeout
-  5    broker unreachable: refused, DNS, TLS, connection lost mid-call
-  6    broker refused us: authentication, vhost, permissions
+  5    broker unreachable: refused, DNS, TLS, connection lost mid-call and no listed node took over
+  6    broker refused us: authentication, vhost, permissions, a queue exclusive to another
+       connection, a full queue that rejects publishes
 ${OUTPUT_AND_BUGS}
   129  interrupted by SIGHUP
   130  interrupted by SIGINT
   143  interrupted by SIGTERM
 
-  With several n, the first n (in argument order) that failed decides the code.`;
+  With several n (or lines of call -), the first one (in input order) that failed decides the code.`;
 
 /** Exit codes of `fibrpc bench`, shown by its --help. */
 export const BENCH_EXIT_CODES_HELP = `EXIT CODES

@@ -100,9 +100,15 @@ describe("callers on a 3-node cluster", () => {
     workers.push(await ServeProcess.start(["--queue", queue, "--prefetch", "1", "--max-n", "3000000"], survivors));
     const callerUrls = { AMQP_URL: [cluster.node(doomed).url, cluster.node(others[0] ?? 1).url].join(",") };
     const ns = [1_500_000, 1_500_001];
-    const calls = Array.from({ length: 12 }, () => runFibrpc(["call", "--queue", queue, "--timeout", "50s", ...ns.map(String)], { env: callerUrls, timeoutMs: 90_000 }));
+    const calls = Array.from({ length: 12 }, () =>
+      runFibrpc(["call", "--queue", queue, "--timeout", "50s", ...ns.map(String)], { env: callerUrls, timeoutMs: 90_000 }),
+    );
     // Callers connect to either listed node at random: wait until some are on the doomed one and requests queue up.
-    await until(async () => (await cluster.node(doomed).rabbitmqctl("list_connections", "--silent", "name")).trim() !== "", 20_000, "a caller on the doomed node");
+    await until(
+      async () => (await cluster.node(doomed).rabbitmqctl("list_connections", "--silent", "name")).trim() !== "",
+      20_000,
+      "a caller on the doomed node",
+    );
     await until(async () => (await cluster.ctl(["list_queues", "--silent", "name", "messages"])).includes(queue), 20_000, "requests queued");
     const killedAt = Date.now();
     await cluster.kill(doomed);

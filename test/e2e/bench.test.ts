@@ -1,7 +1,8 @@
 import "../support/preflight.ts";
 import { describe, expect, test } from "bun:test";
-import { BROKER_URL, uniqueQueue } from "../support/broker.ts";
-import { FIBRPC, runFibrpc, serveDuringSuite } from "../support/fibrpc.ts";
+import { BROKER_URL, deleteQueue, uniqueQueue } from "../support/broker.ts";
+import { FIBRPC, runFibrpc, serveDuringSuite, startFibrpc } from "../support/fibrpc.ts";
+import { referenceFibonacci, startTestWorker } from "../support/test-worker.ts";
 
 describe("fibrpc bench against fibrpc serve", () => {
   const { queue } = serveDuringSuite("bench", ["--max-n", "1000"]);
@@ -40,18 +41,24 @@ describe("fibrpc bench against fibrpc serve", () => {
   });
 
   test("SIGINT stops the run early: what ran is still reported, exit 130", async () => {
-    const proc = Bun.spawn([FIBRPC, "bench", "--queue", queue, "--duration", "60s", "--concurrency", "2", "--json"], {
-      env: { ...process.env, NO_COLOR: "1", AMQP_URL: BROKER_URL },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    await Bun.sleep(1500); // well past connecting, even on a loaded machine
-    proc.kill("SIGINT");
-    const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-    expect(code).toBe(130);
-    const summary = JSON.parse(stdout);
-    expect(summary.calls).toBeGreaterThan(0);
-    expect(summary.failed).toBe(0);
+    // A worker of the test's own, so the test can see the run under way: a request that came after the
+    // first `--concurrency` ones was sent because an answer had come back.
+    const queue = uniqueQueue("bench-interrupt");
+    const worker = await startTestWorker({ queue, answer: (n) => referenceFibonacci(Number(n)).toString() });
+    const run = startFibrpc(["bench", "--queue", queue, "--duration", "60s", "--concurrency", "2", "--json"]);
+    try {
+      expect(await worker.waitForRequests(5)).toBe(true);
+      run.kill("SIGINT");
+      const { code, stdout } = await run.result;
+      expect(code).toBe(130);
+      const summary = JSON.parse(stdout);
+      expect(summary.calls).toBeGreaterThanOrEqual(3);
+      expect(summary.failed).toBe(0);
+    } finally {
+      run.kill("SIGKILL");
+      await worker.close();
+      await deleteQueue(queue);
+    }
   });
 
   // Needs rabbitmqctl on the broker's own machine: skipped when the tests use a remote AMQP_URL.

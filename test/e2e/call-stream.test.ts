@@ -41,7 +41,7 @@ function pipeCall(args: string[]): Piped {
 
 async function runWithInput(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const piped = pipeCall(args);
-  piped.proc.stdin.write(input);
+  await piped.proc.stdin.write(input);
   await piped.proc.stdin.end();
   return piped.done;
 }
@@ -86,7 +86,10 @@ describe("fibrpc call - against fibrpc serve", () => {
   test("--json goes on to the end of the input, one object per line, errors included; the first failure decides the code", async () => {
     const result = await runWithInput(["--queue", queue, "--json"], lines(5, "bad", 6000, 7));
     expect(result.code).toBe(2); // line 2 (usage) comes before line 3 (OUT_OF_RANGE, exit 1)
-    const objects = result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const objects = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(objects).toMatchObject([
       { line: 1, n: 5, ok: true, value: "5" },
       { line: 2, ok: false, error: { kind: "usage", code: "USAGE" } },
@@ -98,10 +101,10 @@ describe("fibrpc call - against fibrpc serve", () => {
   test("an answer is written as soon as it and every earlier one are in, long before the input ends", async () => {
     const piped = pipeCall(["--queue", queue]);
     try {
-      piped.proc.stdin.write(lines(10));
+      await piped.proc.stdin.write(lines(10));
       await piped.proc.stdin.flush();
       await until(() => piped.stdout() === lines(55));
-      piped.proc.stdin.write(lines(11));
+      await piped.proc.stdin.write(lines(11));
       await piped.proc.stdin.flush();
       await until(() => piped.stdout() === lines(55, 89));
     } finally {
@@ -114,7 +117,7 @@ describe("fibrpc call - against fibrpc serve", () => {
     const piped = pipeCall(["--queue", queue, "--timeout", "1s"]);
     const started = Date.now();
     for (let n = 1; n <= 3; n++) {
-      piped.proc.stdin.write(lines(n));
+      await piped.proc.stdin.write(lines(n));
       await piped.proc.stdin.flush();
       await until(() => piped.stdout().split("\n").length > n);
       if (n < 3) await until(() => Date.now() - started >= n * 700);
@@ -127,7 +130,7 @@ describe("fibrpc call - against fibrpc serve", () => {
 
   test("SIGINT: what was answered is written, then exit 130", async () => {
     const piped = pipeCall(["--queue", queue]);
-    piped.proc.stdin.write(lines(1, 2, 3));
+    await piped.proc.stdin.write(lines(1, 2, 3));
     await piped.proc.stdin.flush();
     await until(() => piped.stdout() === lines(1, 1, 2));
     piped.proc.kill("SIGINT");
@@ -195,7 +198,7 @@ describe("fibrpc call - against other workers", () => {
         { noAck: true },
       );
       const piped = pipeCall(["--queue", queue, "--window", "3"]);
-      piped.proc.stdin.write(lines(...Array.from({ length: 20 }, (_, index) => index)));
+      await piped.proc.stdin.write(lines(...Array.from({ length: 20 }, (_, index) => index)));
       await piped.proc.stdin.flush();
       await until(() => piped.stdout().split("\n").length > 17); // 18 answered: the last two stay held
       expect(mostHeld).toBe(3);

@@ -1,20 +1,16 @@
 import "../support/preflight.ts";
 import { describe, expect, test } from "bun:test";
-import { BROKER_URL, deleteQueue, queueState, uniqueQueue, withChannel, eventually } from "../support/broker.ts";
-import { FIBRPC, runFibrpc, ServeProcess, serveDuringSuite } from "../support/fibrpc.ts";
-import amqp from "amqplib";
+import { BROKER_URL, deleteQueue, eventually, queueState, uniqueQueue, withChannel } from "../support/broker.ts";
+import { cleanupAfterEach } from "../support/cleanup.ts";
+import { runFibrpc, ServeProcess, serveDuringSuite, startFibrpc, waitForConnection } from "../support/fibrpc.ts";
+import { queueSettled, queueTotals } from "../support/rabbitmqctl.ts";
+import { referenceFibonacci, startTestWorker, type TestWorkerOptions } from "../support/test-worker.ts";
 
-/** A consumer that takes requests and never answers: the caller must time out. */
-async function silentConsumer(queue: string): Promise<{ close(): Promise<void> }> {
-  const connection = await amqp.connect(BROKER_URL);
-  const channel = await connection.createChannel();
-  await channel.assertQueue(queue, { durable: false });
-  await channel.consume(queue, () => {}, { noAck: true });
-  return { close: () => connection.close() };
-}
+const exactly = (n: string): string => referenceFibonacci(Number(n)).toString();
 
 describe("fibrpc call against fibrpc serve", () => {
-  const { queue } = serveDuringSuite("call", ["--max-n", "5000"]);
+  // Classic, so that rabbitmqctl's unacked count is current (see queueTotals).
+  const { queue } = serveDuringSuite("call", ["--max-n", "5000", "--queue-type", "classic"]);
 
   test("prints F(30) and exits 0", async () => {
     const result = await runFibrpc(["call", "30", "--queue", queue]);
@@ -31,16 +27,32 @@ describe("fibrpc call against fibrpc serve", () => {
     expect(lines[4]).toBe("1");
   });
 
+  test("F(n) is exact: every digit, for small n, around the 64-bit limit, and up to --max-n", async () => {
+    const ns = ["0", "1", "2", "3", "10", "47", "78", "79", "92", "93", "94", "100", "101", "500", "999", "1000", "2047", "4999", "5000"];
+    const result = await runFibrpc(["call", ...ns, "--queue", queue]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(ns.map((n) => `${exactly(n)}\n`).join(""));
+    // Two anchors that do not depend on the reference implementation either.
+    const lines = result.stdout.split("\n");
+    expect(lines[ns.indexOf("100")]).toBe("354224848179261915075");
+    expect(lines[ns.indexOf("79")]).toBe("14472334024676221");
+  });
+
   test("--json gives one object per n", async () => {
     const result = await runFibrpc(["call", "10", "20", "--json", "--queue", queue]);
     expect(result.code).toBe(0);
-    expect(result.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))).toEqual([
+    expect(
+      result.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
       { n: 10, ok: true, value: "55", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
       { n: 20, ok: true, value: "6765", trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) },
     ]);
   });
 
-  test("an exclusive reply queue works too, and is gone afterwards", async () => {
+  test("an exclusive reply queue works too", async () => {
     const result = await runFibrpc(["call", "30", "--reply-queue", "exclusive", "--queue", queue]);
     expect(result).toMatchObject({ code: 0, stdout: "832040\n" });
   });
@@ -53,19 +65,60 @@ describe("fibrpc call against fibrpc serve", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     const json = await runFibrpc(["call", "5", "6000", "--json", "--queue", queue]);
     expect(json.code).toBe(1);
-    const [, failed] = json.stdout.trimEnd().split("\n").map((line) => JSON.parse(line));
+    const [, failed] = json.stdout
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(failed).toMatchObject({ n: 6000, ok: false, error: { kind: "server-error", code: "OUT_OF_RANGE" } });
   });
 
   test("the environment sets the queue; the flag wins over it", async () => {
     expect((await runFibrpc(["call", "12"], { env: { FIBRPC_QUEUE: queue } })).stdout).toBe("144\n");
     const flagWins = await runFibrpc(["call", "12", "--queue", queue], { env: { FIBRPC_QUEUE: uniqueQueue("absent") } });
-    expect(flagWins.code).toBe(0);
+    expect(flagWins).toMatchObject({ code: 0, stdout: "144\n" });
   });
 
-  test("no reply queue or request is left behind", async () => {
-    await runFibrpc(["call", "1", "2", "3", "--queue", queue]);
-    expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
+  test("no request is left behind on the queue, neither ready nor unacked", async () => {
+    expect(await runFibrpc(["call", "1", "2", "3", "--queue", queue])).toMatchObject({ code: 0, stdout: "1\n1\n2\n" });
+    expect(await eventually(() => queueSettled(queue), 10_000, 200)).toBe(true);
+  });
+});
+
+describe("fibrpc call against workers of the tests' own", () => {
+  const cleanup = cleanupAfterEach();
+
+  async function worker(options: TestWorkerOptions): Promise<ReturnType<typeof startTestWorker>> {
+    cleanup(() => deleteQueue(options.queue));
+    const started = await startTestWorker(options);
+    cleanup(() => started.close());
+    return started;
+  }
+
+  test("answers go back in argument order when the worker answers them in reverse", async () => {
+    const queue = uniqueQueue("reversed");
+    const ns = ["10", "20", "30", "40", "50"];
+    const reversing = await worker({ queue, answer: exactly, reverseBatch: ns.length });
+    const plain = await runFibrpc(["call", ...ns, "--queue", queue]);
+    expect(plain).toMatchObject({ code: 0, stdout: "55\n6765\n832040\n102334155\n12586269025\n" });
+    const json = await runFibrpc(["call", ...ns, "--json", "--queue", queue]);
+    expect(json.code).toBe(0);
+    expect(
+      json.stdout
+        .trimEnd()
+        .split("\n")
+        .map((line) => JSON.parse(line).n),
+    ).toEqual(ns.map(Number));
+    // The worker did hold each batch and answer it last first: arrival order alone would not pass.
+    expect(reversing.requests.map((request) => request.body)).toEqual([...ns, ...ns]);
+  });
+
+  test("an exclusive reply queue is gone once the call has exited", async () => {
+    const queue = uniqueQueue("exclusive");
+    const recording = await worker({ queue, answer: exactly });
+    expect(await runFibrpc(["call", "30", "--reply-queue", "exclusive", "--queue", queue])).toMatchObject({ code: 0, stdout: "832040\n" });
+    const replyTo = String(recording.requests[0]?.replyTo);
+    expect(replyTo).toStartWith("amq.gen-");
+    expect(await eventually(async () => (await queueTotals(replyTo)) === null, 10_000, 200)).toBe(true);
   });
 });
 
@@ -137,13 +190,17 @@ describe("fibrpc call exit codes", () => {
 
   test("--wait-for-server waits for a worker to appear, then answers", async () => {
     const queue = uniqueQueue("late");
-    const waiting = runFibrpc(["call", "30", "--queue", queue, "--wait-for-server", "--timeout", "20s"]);
-    await Bun.sleep(500);
-    const serve = await ServeProcess.start(["--queue", queue]);
+    const waiting = startFibrpc(["call", "30", "--queue", queue, "--wait-for-server", "--timeout", "20s"]);
+    let serve: ServeProcess | undefined;
     try {
-      expect(await waiting).toMatchObject({ code: 0, stdout: "832040\n" });
+      // The caller is connected (and so already looking for the queue) before any worker exists.
+      expect(await waitForConnection(waiting.pid)).toBe(true);
+      expect(await queueState(queue)).toBeNull();
+      serve = await ServeProcess.start(["--queue", queue]);
+      expect(await waiting.result).toMatchObject({ code: 0, stdout: "832040\n" });
     } finally {
-      await serve.stop();
+      waiting.kill("SIGKILL");
+      await serve?.stop();
       await deleteQueue(queue);
     }
   });
@@ -153,14 +210,18 @@ describe("fibrpc call exit codes", () => {
     expect(result.code).toBe(3);
   });
 
-  test("4: a consumer that never answers means a timeout", async () => {
+  test("4: a consumer that never answers means a timeout, at --timeout and not at the default 10 s", async () => {
     const queue = uniqueQueue("silent");
-    const consumer = await silentConsumer(queue);
+    const consumer = await startTestWorker({ queue, stall: true });
     try {
-      const result = await runFibrpc(["call", "30", "31", "--queue", queue, "--timeout", "500ms"]);
+      const result = await runFibrpc(["call", "30", "31", "--queue", queue, "--timeout", "1500ms"]);
       expect(result.code).toBe(4);
       expect(result.stdout).toBe("");
       expect(result.stderr).toContain("timeout");
+      // The duration is the behaviour here: not before the 1.5 s asked for, and far from the 10 s default
+      // (the bound is generous for a loaded machine: process start and connecting count in `ms`).
+      expect(result.ms).toBeGreaterThanOrEqual(1500);
+      expect(result.ms).toBeLessThan(6000);
     } finally {
       await consumer.close();
       await deleteQueue(queue);
@@ -232,22 +293,22 @@ describe("fibrpc call exit codes", () => {
     }
   });
 
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     test(`${code}: interrupted by ${signal} while waiting`, async () => {
       const queue = uniqueQueue("interrupt");
-      const consumer = await silentConsumer(queue);
+      const consumer = await startTestWorker({ queue, stall: true });
+      const call = startFibrpc(["call", "30", "--queue", queue, "--timeout", "20s"]);
       try {
-        const proc = Bun.spawn([FIBRPC, "call", "30", "--queue", queue, "--timeout", "20s"], {
-          env: { ...process.env, AMQP_URL: BROKER_URL, NO_COLOR: "1" },
-          stdout: "pipe",
-          stderr: "pipe",
-        });
-        expect(await eventually(async () => ((await queueState(queue))?.consumerCount ?? 0) > 0)).toBe(true);
-        await Bun.sleep(300); // let the request go out
-        proc.kill(signal);
-        expect(await proc.exited).toBe(code);
-        expect(await new Response(proc.stderr).text()).toContain(`interrupted by ${signal}`);
+        expect(await consumer.waitForRequests(1)).toBe(true); // the request is out: the caller is waiting
+        call.kill(signal);
+        const result = await call.result;
+        expect(result.code).toBe(code);
+        expect(result.stderr).toContain(`interrupted by ${signal}`);
       } finally {
+        call.kill("SIGKILL");
         await consumer.close();
         await deleteQueue(queue);
       }
@@ -265,7 +326,8 @@ describe("help and version", () => {
   test("call --help documents every exit code, without colour when piped", async () => {
     const result = await runFibrpc(["call", "--help"]);
     expect(result.code).toBe(0);
-    for (const code of ["0", "1", "2", "3", "4", "5", "6", "70", "74", "141", "129", "130", "143"]) expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
+    for (const code of ["0", "1", "2", "3", "4", "5", "6", "70", "74", "141", "129", "130", "143"])
+      expect(result.stdout).toMatch(new RegExp(`^  ${code} `, "m"));
     expect(result.stdout).not.toContain("\u001b[");
     expect(result.stdout).toContain("AMQP_URL");
   });

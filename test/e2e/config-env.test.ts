@@ -10,7 +10,12 @@ import { deleteQueue, uniqueQueue } from "../support/broker.ts";
 import { runFibrpc, ServeProcess, serveDuringSuite } from "../support/fibrpc.ts";
 
 describe("--help names the environment variable of every flag", () => {
-  for (const [name, command] of [["serve", serveCommand], ["call", callCommand], ["health", healthCommand], ["bench", benchCommand]] as const) {
+  for (const [name, command] of [
+    ["serve", serveCommand],
+    ["call", callCommand],
+    ["health", healthCommand],
+    ["bench", benchCommand],
+  ] as const) {
     test(name, async () => {
       const help = await runFibrpc([name, "--help"]);
       expect(help.code).toBe(0);

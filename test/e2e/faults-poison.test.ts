@@ -1,9 +1,10 @@
 import "../support/preflight.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import amqp, { type ConsumeMessage, type Options } from "amqplib";
-import { BROKER_URL, deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
+import { BROKER_URL, deleteQueue, eventually, uniqueQueue } from "../support/broker.ts";
 import { deadNodeReplyTo } from "../support/direct-reply-to.ts";
-import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { runFibrpc, ServeProcess, serveDuringSuite } from "../support/fibrpc.ts";
+import { queueSettled } from "../support/rabbitmqctl.ts";
 
 const DIRECT = "amq.rabbitmq.reply-to";
 /** A password nothing else uses: any output containing it is a leak. */
@@ -65,19 +66,18 @@ function corpus(): Request[] {
 }
 
 describe("poison and malformed requests (worker logs in as a user with a unique password)", () => {
-  const queue = uniqueQueue("poison");
-  let serve: ServeProcess;
-
   beforeAll(async () => {
     await rabbitmqctl("add_user", USER, SECRET);
     await rabbitmqctl("set_permissions", "-p", "/", USER, ".*", ".*", ".*");
-    serve = await ServeProcess.start(["--queue", queue, "--max-n", "5000", "--prefetch", "8", "--log-level", "debug"], { AMQP_URL: SECRET_URL });
   }, 30_000);
   afterAll(async () => {
-    await serve.stop("SIGKILL");
-    await deleteQueue(queue);
     await rabbitmqctl("delete_user", USER);
   }, 30_000);
+  // Classic, so that rabbitmqctl's unacked count is current (see queueTotals).
+  const suite = serveDuringSuite("poison", ["--max-n", "5000", "--prefetch", "8", "--log-level", "debug", "--queue-type", "classic"], {
+    env: { AMQP_URL: SECRET_URL },
+  });
+  const { queue } = suite;
 
   test("each is answered or dropped exactly once, the queue drains, good requests still answered", async () => {
     const requests = corpus();
@@ -101,8 +101,12 @@ describe("poison and malformed requests (worker logs in as a user with a unique 
       for (const { body, properties } of requests) channel.sendToQueue(queue, body, properties);
       await channel.waitForConfirms();
       const answerable = requests.filter((entry) => entry.expect !== "none" && entry.expect !== "uncorrelated").length;
-      await eventually(() => replies.size >= answerable && uncorrelated >= 1, 10_000);
-      await Bun.sleep(500); // a duplicate or a requeue loop would show up now
+      expect(await eventually(() => replies.size >= answerable && uncorrelated >= 1, 10_000)).toBe(true);
+      // Every request acked (none ready, none unacked: a requeue loop never gets there), then one more
+      // request: its answer comes after every reply published before it, a duplicate included.
+      expect(await eventually(() => queueSettled(queue), 10_000, 200)).toBe(true);
+      channel.sendToQueue(queue, Buffer.from("20"), { correlationId: "sentinel", replyTo: DIRECT });
+      expect(await eventually(() => replies.has("sentinel"), 10_000)).toBe(true);
     } finally {
       await connection.close();
     }
@@ -124,8 +128,8 @@ describe("poison and malformed requests (worker logs in as a user with a unique 
     expect(uncorrelated).toBe(1);
     expect(replies.get("good")?.[0]?.content.toString()).toBe("832040");
     expect(replies.get("octet-stream")?.[0]?.content.toString()).toBe("144");
-    expect(await eventually(async () => (await queueState(queue))?.messageCount === 0, 5000)).toBe(true);
     // Acked exactly once each: a double ack or an unknown tag would have closed the worker's channel.
+    const serve = suite.serve;
     expect(serve.log).not.toMatch(/channel closed|PRECONDITION|connection lost/);
     expect(serve.log).toMatch(/without reply_to/);
     expect(serve.log).toMatch(/expired before it was taken; acked, not computed \(correlation id expired\)/);
@@ -150,11 +154,11 @@ describe("poison and malformed requests (worker logs in as a user with a unique 
     expect(results.map((result) => result.code)).toEqual([0, 3, 5, 6, 6, 0, 0, 5]);
     // A worker that cannot reach its broker says so once, URL shown with the password hidden.
     const outage = await runFibrpc(["serve", "--url", down, "--queue", queue], { timeoutMs: 1500 });
-    captured.push(outage.stderr, serve.log);
+    captured.push(outage.stderr, suite.serve.log);
     expect(outage.stderr.match(/retrying with backoff/g)?.length).toBe(1);
     const leaks = captured.filter((text) => text.includes(SECRET));
     expect(leaks).toEqual([]);
-    expect(serve.log).toContain(`${USER}:***@`);
+    expect(suite.serve.log).toContain(`${USER}:***@`);
   }, 30_000);
 });
 

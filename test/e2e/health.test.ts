@@ -1,7 +1,8 @@
 import "../support/preflight.ts";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { BROKER_URL, declareQueue, deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
-import { runFibrpc, ServeProcess, type RunResult } from "../support/fibrpc.ts";
+import { runFibrpc, ServeProcess, serveDuringSuite, type RunResult } from "../support/fibrpc.ts";
+import { queueTotals } from "../support/rabbitmqctl.ts";
 import { fillQueue, startTestWorker, type TestWorker } from "../support/test-worker.ts";
 
 interface Perf {
@@ -37,16 +38,8 @@ async function health(args: string[], env: Record<string, string | undefined> = 
 }
 
 describe("fibrpc health against a real fibrpc serve", () => {
-  const queue = uniqueQueue("health-ok");
-  let serve: ServeProcess;
-
-  beforeAll(async () => {
-    serve = await ServeProcess.start(["--queue", queue]);
-  });
-  afterAll(async () => {
-    await serve.stop();
-    await deleteQueue(queue);
-  });
+  // Classic, so that rabbitmqctl's unacked count is current (see queueTotals).
+  const { queue } = serveDuringSuite("health-ok", ["--queue-type", "classic"]);
 
   test("OK (0): consumers, backlog and a verified round trip, with perfdata", async () => {
     const result = await health(["--queue", queue]);
@@ -60,9 +53,18 @@ describe("fibrpc health against a real fibrpc serve", () => {
     expect(result.status.perf.rtt?.value).toBeGreaterThan(0);
   });
 
-  test("the probe leaves nothing behind: no message in the queue, no reply queue", async () => {
-    await health(["--queue", queue]);
-    expect(await queueState(queue)).toMatchObject({ messageCount: 0, consumerCount: 1 });
+  test("the probe leaves nothing behind: no request ready or unacked, the worker still the only consumer", async () => {
+    expect((await health(["--queue", queue])).code).toBe(0);
+    expect(
+      await eventually(
+        async () => {
+          const totals = await queueTotals(queue);
+          return totals?.ready === 0 && totals.unacked === 0 && totals.consumers === 1;
+        },
+        10_000,
+        200,
+      ),
+    ).toBe(true);
   });
 
   test("--json: one object with state, exit code, observation and perfdata", async () => {
@@ -153,11 +155,14 @@ describe("fibrpc health: failing workers and queues", () => {
 
   test("CRITICAL (2): a worker that answers wrongly (Fibonacci in floating point)", async () => {
     queue = uniqueQueue("health-liar");
-    await worker({ queue });
+    const liar = await startTestWorker({ queue });
+    workers.push(liar);
     const result = await health(["--queue", queue]);
     expect(result.code).toBe(2);
     expect(result.status.text).toStartWith(`${queue}: probe F(90) answered "2880067194370816000", expected 2880067194370816120; 1 consumer`);
     expect(result.status.perf.rtt?.unit).toBe("s");
+    // The probe asks over direct reply-to: there is no reply queue for it to leave behind.
+    expect(String(liar.requests[0]?.replyTo)).toStartWith("amq.rabbitmq.reply-to.");
   });
 
   test("CRITICAL (2): the worker answers the probe with an error reply", async () => {

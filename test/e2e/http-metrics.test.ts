@@ -68,7 +68,10 @@ describe("serve --http: the scraped counters equal what was sent", () => {
     expect(await publishRaw(queue, malformed, malformed.length)).toBe(3);
     // Sent a minute ago with 5 s to live: RabbitMQ counts TTL from its arrival and delivers it; the worker sees it expired.
     const aMinuteAgo = Math.floor(Date.now() / 1000) - 60;
-    const expired = [0, 1].map((index) => ({ body: "30", properties: { ...replyTo, correlationId: `old-${index}`, timestamp: aMinuteAgo, expiration: "5000" } }));
+    const expired = [0, 1].map((index) => ({
+      body: "30",
+      properties: { ...replyTo, correlationId: `old-${index}`, timestamp: aMinuteAgo, expiration: "5000" },
+    }));
     const unanswerable = [0, 1].map((index) => ({ body: "7", properties: { correlationId: `nobody-${index}` } }));
     await publishRaw(queue, [...expired, ...unanswerable], 0);
 
@@ -93,7 +96,9 @@ describe("serve --http: the scraped counters equal what was sent", () => {
       answered: samples.get(series("fibrpc_request_duration_seconds_count", labelled)),
       // call stamps its requests (5 + 2) and so did the expired ones (2); the malformed and unanswerable ones carried none.
       timestamped: samples.get(series("fibrpc_request_queue_wait_seconds_count", labelled)),
-      waitedOverAMinute: (samples.get(series("fibrpc_request_queue_wait_seconds_count", labelled)) ?? 0) - (samples.get(series("fibrpc_request_queue_wait_seconds_bucket", { queue, le: "30" })) ?? 0),
+      waitedOverAMinute:
+        (samples.get(series("fibrpc_request_queue_wait_seconds_count", labelled)) ?? 0) -
+        (samples.get(series("fibrpc_request_queue_wait_seconds_bucket", { queue, le: "30" })) ?? 0),
       redelivered: samples.get(series("fibrpc_redelivered_total", labelled)),
       reconnects: samples.get("fibrpc_reconnects_total"),
       connected: samples.get("fibrpc_broker_connected"),
@@ -118,7 +123,14 @@ describe("serve --http: the scraped counters equal what was sent", () => {
     });
     const version = (await runFibrpc(["--version"])).stdout.trim().split(" ")[1];
     expect([...samples.keys()].find((name) => name.startsWith("fibrpc_build_info"))).toContain(`version="${version}"`);
-    for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "process_open_fds", "process_max_fds", "process_virtual_memory_bytes"]) {
+    for (const name of [
+      "process_cpu_seconds_total",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
+      "process_open_fds",
+      "process_max_fds",
+      "process_virtual_memory_bytes",
+    ]) {
       expect({ name, value: (samples.get(name) ?? 0) > 0 }).toEqual({ name, value: true });
     }
     console.log(`SCRAPE after the mix\n${await (await fetch(`${http.base}/metrics`)).text()}`);
@@ -214,7 +226,11 @@ describe("serve --http refuses what it cannot do, before consuming", () => {
 
   test("before the broker answers, /readyz says not ready and /livez alive", async () => {
     const queue = uniqueQueue("no-broker");
-    const worker = await ServeProcess.start(["--queue", queue, "--http", "127.0.0.1:0", "--url", "amqp://guest:guest@127.0.0.1:1"], {}, { waitFor: /retrying with backoff/ });
+    const worker = await ServeProcess.start(
+      ["--queue", queue, "--http", "127.0.0.1:0", "--url", "amqp://guest:guest@127.0.0.1:1"],
+      {},
+      { waitFor: /retrying with backoff/ },
+    );
     try {
       const base = `http://127.0.0.1:${/HTTP on 127\.0\.0\.1:(\d+)/.exec(worker.log)?.[1]}`;
       const ready = await probe(base, "/readyz");

@@ -23,7 +23,19 @@ class PrometheusServer {
   static async start(target: string): Promise<PrometheusServer> {
     const dir = mkdtempSync("/tmp/fibrpc-prometheus-");
     const config = join(dir, "prometheus.yml");
-    writeFileSync(config, ["global:", "  scrape_interval: 1s", "  scrape_timeout: 1s", "scrape_configs:", "  - job_name: fibrpc", "    static_configs:", `      - targets: ['${target}']`, ""].join("\n"));
+    writeFileSync(
+      config,
+      [
+        "global:",
+        "  scrape_interval: 1s",
+        "  scrape_timeout: 1s",
+        "scrape_configs:",
+        "  - job_name: fibrpc",
+        "    static_configs:",
+        `      - targets: ['${target}']`,
+        "",
+      ].join("\n"),
+    );
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = 45_000 + Math.floor(Math.random() * 1000);
       const proc = Bun.spawn(
@@ -32,7 +44,9 @@ class PrometheusServer {
       );
       const server = new PrometheusServer(proc, `http://127.0.0.1:${port}`, dir);
       const exited = proc.exited.then(() => "exited" as const);
-      const ready = eventually(async () => (await fetch(`${server.base}/-/ready`).catch(() => undefined))?.status === 200, 30_000, 100).then((ok) => (ok ? ("ready" as const) : ("slow" as const)));
+      const ready = eventually(async () => (await fetch(`${server.base}/-/ready`).catch(() => undefined))?.status === 200, 30_000, 100).then((ok) =>
+        ok ? ("ready" as const) : ("slow" as const),
+      );
       const outcome = await Promise.race([ready, exited]);
       if (outcome === "ready") return server;
       proc.kill("SIGKILL");
@@ -92,10 +106,14 @@ describe("a real Prometheus scraping serve --http", () => {
       prometheus = await PrometheusServer.start(new URL(http.base).host);
       const promql = `fibrpc_requests_total{queue="${queue}",outcome="ok"}`;
       let answer: VectorResult | undefined;
-      const scraped = await eventually(async () => {
-        answer = (await prometheus?.query(promql)) as VectorResult;
-        return answer.data.result[0]?.value[1] === "3";
-      }, 20_000, 250);
+      const scraped = await eventually(
+        async () => {
+          answer = (await prometheus?.query(promql)) as VectorResult;
+          return answer.data.result[0]?.value[1] === "3";
+        },
+        20_000,
+        250,
+      );
       console.log(`PROMETHEUS GET /api/v1/query?query=${promql}\n${JSON.stringify(answer)}`);
       expect(scraped).toBe(true);
       expect(answer?.data.result[0]?.metric).toMatchObject({ __name__: "fibrpc_requests_total", job: "fibrpc", queue, outcome: "ok" });

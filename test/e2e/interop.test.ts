@@ -1,7 +1,7 @@
 import "../support/preflight.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { declareQueue, deleteQueue, queueState, uniqueQueue } from "../support/broker.ts";
-import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
+import { runFibrpc, serveDuringSuite } from "../support/fibrpc.ts";
 import { runTutorialClient, TutorialServer, type QueueKind } from "../support/tutorial.ts";
 
 /**
@@ -45,21 +45,13 @@ for (const kind of ["classic", "quorum"] as const satisfies readonly QueueKind[]
   });
 
   describe(`the tutorial client against fibrpc serve (${kind} queue)`, () => {
-    const queue = uniqueQueue(`interop-client-${kind}`);
-    let serve: ServeProcess;
-
-    beforeAll(async () => {
-      await declareQueue(queue, kind);
-      serve = await ServeProcess.start(["--queue", queue]);
-    });
-    afterAll(async () => {
-      await serve.stop();
-      await deleteQueue(queue);
-    });
+    const suite = serveDuringSuite(`interop-client-${kind}`, [], { declare: kind });
+    const { queue } = suite;
 
     test("adopts the queue as the other program declared it", () => {
-      expect(serve.log).not.toContain("PRECONDITION_FAILED");
-      expect(serve.log).toContain(`consuming on queue '${queue}'`);
+      expect(suite.serve.log).not.toContain("PRECONDITION_FAILED");
+      expect(suite.serve.log).not.toContain("declared it");
+      expect(suite.serve.log).toContain(`consuming on queue '${queue}'`);
     });
 
     test("answers 30, 0, 1, 93 and 1000 exactly", async () => {

@@ -44,10 +44,7 @@ describe("a hostile worker's error reply", () => {
     const result = await runFibrpc(["call", "5", "--queue", queue]);
     expect(result.code).toBe(1);
     expect(result.stderr).not.toMatch(RAW_CONTROL);
-    expect(result.stderr.split("\n")).toEqual([
-      "fibrpc: n=5: server error \\x1b]0;pwned\\x07: bad\\nfibrpc: all is well\\r\\x1b[2K\\u009b31mred\\u202e",
-      "",
-    ]);
+    expect(result.stderr.split("\n")).toEqual(["fibrpc: n=5: server error \\x1b]0;pwned\\x07: bad\\nfibrpc: all is well\\r\\x1b[2K\\u009b31mred\\u202e", ""]);
   });
 
   test("call --json: the error's code and message escaped, the line still JSON", async () => {

@@ -1,14 +1,28 @@
 import "../support/preflight.ts";
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import amqp, { type Channel, type ConsumeMessage } from "amqplib";
-import { BROKER_URL, declareQueue, deleteQueue, eventually, queueState, uniqueQueue } from "../support/broker.ts";
+import { BROKER_URL, declareQueue, deleteQueue, eventually, publishConfirmed, queueState, uniqueQueue, withChannel } from "../support/broker.ts";
+import { AmqpProxy, METHOD } from "../support/amqp-proxy.ts";
+import { cleanupAfterEach } from "../support/cleanup.ts";
 import { runFibrpc, ServeProcess, serveDuringSuite } from "../support/fibrpc.ts";
+import { LoadDriver } from "../support/load.ts";
+import { queueSettled } from "../support/rabbitmqctl.ts";
 
 interface RawReply {
   body: string;
   type: string | undefined;
   contentType: string | undefined;
   errorCode: unknown;
+}
+
+/** CPU time (user + system, in clock ticks of 10 ms) that process `pid` has used so far. */
+function cpuTicks(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** Publishes raw bodies to `queue` and collects the replies by correlation id, as a hostile client would. */
@@ -30,10 +44,10 @@ async function sendRaw(queue: string, bodies: Buffer[], timeoutMs = 5000): Promi
       },
       { noAck: true },
     );
-    bodies.forEach((body, index) =>
-      channel.sendToQueue(queue, body, { correlationId: String(index), replyTo: "amq.rabbitmq.reply-to" }),
-    );
-    await eventually(() => replies.size === bodies.length, timeoutMs);
+    bodies.forEach((body, index) => channel.sendToQueue(queue, body, { correlationId: String(index), replyTo: "amq.rabbitmq.reply-to" }));
+    if (!(await eventually(() => replies.size === bodies.length, timeoutMs))) {
+      throw new Error(`${replies.size} of ${bodies.length} requests answered within ${timeoutMs} ms`);
+    }
     return replies;
   } finally {
     await connection.close();
@@ -60,7 +74,8 @@ async function rabbitmqctl(...args: string[]): Promise<void> {
 }
 
 describe("fibrpc serve answers malformed requests with errors and goes on", () => {
-  const suite = serveDuringSuite("poison", ["--max-n", "1000"]);
+  // Classic, so that rabbitmqctl's unacked count is current (see queueTotals).
+  const suite = serveDuringSuite("poison", ["--max-n", "1000", "--queue-type", "classic"]);
   const { queue } = suite;
 
   test("each bad body gets an error reply with its code; nothing is requeued", async () => {
@@ -96,12 +111,80 @@ describe("fibrpc serve answers malformed requests with errors and goes on", () =
     await channel.waitForConfirms();
     await connection.close();
     expect(await suite.serve.waitForLog(/without reply_to/)).toBe(true);
-    expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
+    // Acked means gone: neither ready nor unacked. (Requeued ones would sit unacked, cycling, and
+    // a passive declare, which counts ready messages only, would not see them.)
+    expect(await eventually(() => queueSettled(queue), 10_000, 200)).toBe(true);
     expect((await runFibrpc(["call", "30", "--queue", queue])).stdout).toBe("832040\n"); // everything before it was handled
     expect(suite.serve.log.match(/without reply_to/g)).toHaveLength(1);
     expect(suite.serve.log).toMatch(/without reply_to cannot be answered; acked and dropped \(no correlation id\)/);
     expect(suite.serve.log).not.toContain("undefined");
+    // And the worker idles: a request cycling through nack and redelivery keeps it busy.
+    const [ticksBefore, wallBefore] = [cpuTicks(suite.serve.proc.pid), performance.now()];
+    expect(await queueSettled(queue)).toBe(true);
+    expect(await queueSettled(queue)).toBe(true);
+    const busyShare = ((cpuTicks(suite.serve.proc.pid) - ticksBefore) * 10) / (performance.now() - wallBefore);
+    expect(busyShare).toBeLessThan(0.25);
   });
+});
+
+describe("fibrpc serve acks a request only once its reply is safe", () => {
+  const cleanup = cleanupAfterEach();
+
+  test("a reply the broker refuses leaves the request unacked: it goes back to the queue, it is not acked", async () => {
+    const [queue, refusing, returned] = [uniqueQueue("refused-reply"), uniqueQueue("refusing"), uniqueQueue("returned")];
+    cleanup(() => Promise.all([queue, refusing, returned].map(deleteQueue)));
+    await withChannel(async (channel) => {
+      await channel.assertQueue(returned, { durable: false });
+      // Full at length 0 and rejecting publishes: the broker nacks every reply sent here.
+      await channel.assertQueue(refusing, { durable: false, arguments: { "x-max-length": 0, "x-overflow": "reject-publish" } });
+      // A request handed back to this queue even once is dead-lettered to `returned`, where the test can see it.
+      await channel.assertQueue(queue, {
+        durable: true,
+        arguments: { "x-queue-type": "quorum", "x-delivery-limit": 0, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": returned },
+      });
+    });
+    const serve = await ServeProcess.start(["--queue", queue]);
+    cleanup(() => serve.stop("SIGKILL"));
+
+    await publishConfirmed(queue, "30", { correlationId: "refused-1", replyTo: refusing });
+    expect(await eventually(async () => (await queueState(returned))?.messageCount === 1, 10_000)).toBe(true);
+    const handedBack = await withChannel((channel) => channel.get(returned, { noAck: true }));
+    expect(handedBack === false ? undefined : handedBack.properties.correlationId).toBe("refused-1");
+    // The worker goes on serving.
+    expect(await runFibrpc(["call", "31", "--queue", queue])).toMatchObject({ code: 0, stdout: "1346269\n" });
+  });
+
+  test("SIGTERM with a reply in flight: the drain waits for its confirm, so each request is answered exactly once", async () => {
+    const queue = uniqueQueue("drain-in-flight");
+    cleanup(() => deleteQueue(queue));
+    // The leaving worker talks to the broker through a relay that can hold the broker's side back:
+    // that keeps one reply's confirm outstanding while the signal lands, every time.
+    const proxy = await AmqpProxy.start();
+    cleanup(() => proxy.close());
+    // F(3,000,000) takes a few hundred milliseconds: requests are still in flight when the signal comes.
+    const args = ["--queue", queue, "--prefetch", "16", "--max-n", "3000000", "--drain-timeout", "20s"];
+    const leaving = await ServeProcess.start([...args, "--url", proxy.urlFor(BROKER_URL)]);
+    cleanup(() => leaving.stop("SIGKILL"));
+    const load = await LoadDriver.start({ url: BROKER_URL, queue, clients: 1, requestsPerClient: 8, perTick: 8, nOf: () => 3_000_000 });
+    cleanup(() => load.close());
+    expect(await eventually(() => load.answered >= 1, 20_000, 5)).toBe(true);
+
+    proxy.hold();
+    const heldFrom = proxy.methodsSent.length;
+    expect(await proxy.waitForMethod((id) => id === METHOD.basicPublish, heldFrom, 20_000)).toBe(true); // a reply, unconfirmed
+    const signalledFrom = proxy.methodsSent.length;
+    leaving.proc.kill("SIGTERM");
+    // The worker has begun to stop (a cancel: the first thing it sends that is not another reply); now the confirm may come.
+    expect(await proxy.waitForMethod((id) => id !== METHOD.basicPublish, signalledFrom)).toBe(true);
+    proxy.release();
+    expect(await leaving.exited).toBe(0);
+
+    // What the leaving worker answered it acked; what it did not answer it handed back; the next worker takes the rest.
+    const next = await ServeProcess.start(args);
+    cleanup(() => next.stop("SIGKILL"));
+    const report = await load.finish(30_000);
+    expect(report).toEqual({ sent: 8, answered: 8, wrong: 0, lost: 0, wireDuplicates: 0 });
+  }, 60_000);
 });
 
 describe("fibrpc serve and the queue", () => {
@@ -164,7 +247,10 @@ describe("fibrpc serve lifecycle", () => {
     const serve = await ServeProcess.start(["--queue", queue, "--log-format", "json", "--prefetch", "7"]);
     await serve.stop();
     await deleteQueue(queue);
-    const lines = serve.log.trim().split("\n").map((line) => JSON.parse(line));
+    const lines = serve.log
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.msg).join("\n")).toContain(`consuming on queue '${queue}'`);
     expect(lines.some((line) => /prefetch 7/.test(line.msg))).toBe(true);
     expect(serve.log).toMatch(/guest:\*\*\*@/);
@@ -190,7 +276,12 @@ describe("fibrpc serve lifecycle", () => {
           .split("\n")
           .map((text) => JSON.parse(text))
           .find((entry) => String(entry.msg).includes("(correlation id json-1)"));
-        expect(line).toMatchObject({ level: "debug", trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: echoed.split("-")[2], "messaging.message.conversation_id": "json-1" });
+        expect(line).toMatchObject({
+          level: "debug",
+          trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+          span_id: echoed.split("-")[2],
+          "messaging.message.conversation_id": "json-1",
+        });
       } finally {
         await connection.close();
       }

@@ -88,7 +88,10 @@ describe("amqps:// with a private CA", () => {
   test("serve --insecure --log-format json warns as a JSON log line, like every other line", async () => {
     const insecureServe = await ServeProcess.start(["--url", node.tlsUrl, "--insecure", "--queue", uniqueQueue("tls-json"), "--log-format", "json"]);
     await insecureServe.stop();
-    const lines = insecureServe.log.trimEnd().split("\n").map((line) => JSON.parse(line) as { level: string; msg: string });
+    const lines = insecureServe.log
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
     expect(lines.find((line) => line.msg.includes("--insecure"))?.level).toBe("warn");
   });
 

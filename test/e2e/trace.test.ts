@@ -8,7 +8,11 @@ import { TutorialServer } from "../support/tutorial.ts";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 const fields = (traceparent: string) => traceparent.split("-");
-const jsonLines = (text: string) => text.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonLines = (text: string) =>
+  text
+    .trimEnd()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe("trace context from call", () => {
   test("TRACEPARENT set: an independent pika server sees the same trace id, with a span id of call's own; --json prints the trace id", async () => {

@@ -18,7 +18,7 @@ const PORTS: [number, number] = [42_000, 42_999];
 type Held = { message: ConsumeMessage; reply: (body: string, correlationId?: string) => void };
 
 /** A worker on raw amqplib that holds every request (unacked, as fibrpc serve does) until the test says how to answer it. */
-async function holdingWorker(queue: string, url = BROKER_URL): Promise<{ held: Held[]; close(): Promise<void> }> {
+async function holdingWorker(queue: string, url = BROKER_URL): Promise<{ held: Held[]; close: () => Promise<void> }> {
   const connection = await amqp.connect(url);
   connection.on("error", () => {});
   const channel = await connection.createChannel();
@@ -244,7 +244,8 @@ describe("RequestEngine: a node dies with requests outstanding (two independent 
     await nodes[doomed]?.stopApp(); // 320 CONNECTION_FORCED, as a node going down
     const second = workers[survivor] ?? expect.unreachable();
     await until(() => second.held.length === 2, 20_000);
-    expect(second.held.map((held) => held.message.properties.correlationId).sort()).toEqual(sentIds.sort());
+    const byText = (a: unknown, b: unknown): number => String(a).localeCompare(String(b));
+    expect(second.held.map((held) => held.message.properties.correlationId).sort(byText)).toEqual(sentIds.sort(byText));
     expect(engine.node).toBe(nodes[survivor]?.url);
     for (const held of second.held) held.reply(fibonacci(Number(held.message.content.toString())).toString());
     expect((await answers).map((answer) => answer.ok)).toEqual([true, true]);

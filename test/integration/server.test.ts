@@ -58,11 +58,16 @@ describe("replies that would cost the connection (callers on a broker node that 
       expect(await eventually(() => live.every((request) => caller.reply(request.properties.correlationId) !== undefined), 15_000)).toBe(true);
       expect(await eventually(async () => (await queueState(queue))?.messageCount === 0)).toBe(true);
       // Later requests to that dead node are dropped without another loss.
-      await doomed.sendAll(queue, Array.from({ length: 20 }, (_, index) => ({ body: "20", properties: { correlationId: `late-${index}`, replyTo: deadCaller } })));
+      await doomed.sendAll(
+        queue,
+        Array.from({ length: 20 }, (_, index) => ({ body: "20", properties: { correlationId: `late-${index}`, replyTo: deadCaller } })),
+      );
       await caller.send(queue, "20", { correlationId: "after" });
       expect(await eventually(() => caller.reply("after") !== undefined)).toBe(true);
 
-      console.log(`FIGURES storm (one node, forged dead-node address) ${JSON.stringify({ reconnects: worker.observer.reconnects, dropped: worker.observer.finished.filter((request) => request.outcome === "dropped").length })}`);
+      console.log(
+        `FIGURES storm (one node, forged dead-node address) ${JSON.stringify({ reconnects: worker.observer.reconnects, dropped: worker.observer.finished.filter((request) => request.outcome === "dropped").length })}`,
+      );
       expect(worker.observer.reconnects).toBeLessThanOrEqual(1);
       const dropped = worker.observer.finished.filter((request) => request.outcome === "dropped").length;
       expect(dropped).toBe(20 + 20);
@@ -108,7 +113,10 @@ describe("what stops serve at start-up, as typed errors", () => {
       await rabbitmqctl("set_permissions", "-p", "/", user, ...permissions);
       const worker = launchWorker(queue, { broker: { urls: [url] } });
       try {
-        const failure = await worker.running.then(() => undefined, (error: unknown) => error);
+        const failure = await worker.running.then(
+          () => undefined,
+          (error: unknown) => error,
+        );
         expect(failure).toBeInstanceOf(BrokerRefusedError);
         expect((failure as BrokerRefusedError).code).toBe("REFUSED");
         expect((failure as Error).message).toContain(`lacks ${missing} permission on queue '${queue}'`);
@@ -122,7 +130,10 @@ describe("what stops serve at start-up, as typed errors", () => {
 
   test("a queue name over 255 bytes is a usage error at once, with no retry", async () => {
     const worker = launchWorker("q".repeat(300));
-    const failure = await worker.running.then(() => undefined, (error: unknown) => error);
+    const failure = await worker.running.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(UsageError);
     expect((failure as UsageError).message).toContain("300 bytes");
   });
@@ -132,7 +143,10 @@ describe("what stops serve at start-up, as typed errors", () => {
     await withChannel((channel) => channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } }));
     const worker = launchWorker(queue);
     try {
-      const failure = await worker.running.then(() => undefined, (error: unknown) => error);
+      const failure = await worker.running.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(failure).toBeInstanceOf(UnservableQueueError);
       expect((failure as UsageError).code).toBe("USAGE");
       expect((failure as Error).message).toContain("is a stream");
@@ -171,7 +185,10 @@ describe("limits of an adopted queue", () => {
   test("are logged once at start-up when they can drop or refuse requests, and serving goes on", async () => {
     const queue = uniqueQueue("int-limits");
     await withChannel((channel) =>
-      channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum", "x-max-length": 1000, "x-overflow": "reject-publish", "x-delivery-limit": 5 } }),
+      channel.assertQueue(queue, {
+        durable: true,
+        arguments: { "x-queue-type": "quorum", "x-max-length": 1000, "x-overflow": "reject-publish", "x-delivery-limit": 5 },
+      }),
     );
     const worker = await startWorker(queue, { queueKind: "classic" });
     const caller = await RawCaller.open();
@@ -213,7 +230,10 @@ describe("W3C trace context across the queue", () => {
       await caller.sendAll(queue, [
         { body: "10", properties: { correlationId: "traced", headers: { traceparent: PARENT, tracestate: "rojo=00f067aa0ba902b7" } } },
         { body: "101", properties: { correlationId: "traced-error", headers: { traceparent: PARENT } } },
-        { body: "10", properties: { correlationId: "malformed", headers: { traceparent: "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", tracestate: "rojo=1" } } },
+        {
+          body: "10",
+          properties: { correlationId: "malformed", headers: { traceparent: "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", tracestate: "rojo=1" } },
+        },
         { body: "10", properties: { correlationId: "untraced" } },
       ]);
       expect(await eventually(() => ["traced", "traced-error", "malformed", "untraced"].every((id) => caller.reply(id) !== undefined))).toBe(true);

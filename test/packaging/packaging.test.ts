@@ -142,8 +142,8 @@ describe("packaging/Dockerfile", () => {
 });
 
 describe("packaging/deployment.yaml: the Secret files", () => {
-  const pod = (Bun.YAML.parse(read("deployment.yaml")) as { spec: { template: { spec: { securityContext: { runAsGroup?: number; fsGroup?: number } } } } })
-    .spec.template.spec;
+  const pod = (Bun.YAML.parse(read("deployment.yaml")) as { spec: { template: { spec: { securityContext: { runAsGroup?: number; fsGroup?: number } } } } }).spec
+    .template.spec;
 
   // Secret volumes belong to root: without fsGroup a 0400 file is unreadable by uid 10001.
   test("are readable by the worker: fsGroup is its group (the kubelet then adds group read)", () => {
@@ -161,7 +161,9 @@ describe("the packaging files set only variables fibrpc reads (a renamed one wou
   const fibrpcReads = variablesFibrpcReads();
 
   test("fibrpc.service", () => {
-    const names = [...read("fibrpc.service").matchAll(/^Environment=(.*)$/gm)].flatMap((match) => (match[1] ?? "").split(/\s+/).map((pair) => pair.split("=")[0] ?? ""));
+    const names = [...read("fibrpc.service").matchAll(/^Environment=(.*)$/gm)].flatMap((match) =>
+      (match[1] ?? "").split(/\s+/).map((pair) => pair.split("=")[0] ?? ""),
+    );
     expect(names.length).toBeGreaterThan(0);
     expect(names.filter((name) => !fibrpcReads.has(name))).toEqual([]);
   });
@@ -175,14 +177,17 @@ describe("the packaging files set only variables fibrpc reads (a renamed one wou
   test("Dockerfile", () => {
     const joined = read("Dockerfile").replace(/\\\n\s*/g, " "); // continuation lines joined
     const env = /^ENV (.*)$/m.exec(joined)?.[1] ?? "";
-    const names = env.trim().split(/\s+/).map((pair) => pair.split("=")[0] ?? "");
+    const names = env
+      .trim()
+      .split(/\s+/)
+      .map((pair) => pair.split("=")[0] ?? "");
     expect(names.length).toBeGreaterThan(0);
     expect(names.filter((name) => !fibrpcReads.has(name))).toEqual([]);
   });
 });
 
 describe.skipIf(Bun.which("systemd-analyze") === null)("packaging/fibrpc.service under systemd-analyze security", () => {
-  test("rates its exposure 3.0 or lower (\"OK\"), as docs/release.md says", () => {
+  test('rates its exposure 3.0 or lower ("OK"), as docs/release.md says', () => {
     const dir = mkdtempSync("/tmp/fibrpc-unit-");
     try {
       writeFileSync(join(dir, "fibrpc.service"), read("fibrpc.service").replaceAll("/usr/local/bin/fibrpc", FIBRPC));
@@ -198,7 +203,9 @@ describe.skipIf(Bun.which("systemd-analyze") === null)("packaging/fibrpc.service
 describe(".dockerignore", () => {
   // Without it, `docker build .` sends node_modules and ~1 GB of dist/release to the daemon.
   test("lets through exactly what the Dockerfile copies", () => {
-    const rules = readFileSync(resolve(PACKAGING, "../.dockerignore"), "utf8").split("\n").filter((line) => line !== "" && !line.startsWith("#"));
+    const rules = readFileSync(resolve(PACKAGING, "../.dockerignore"), "utf8")
+      .split("\n")
+      .filter((line) => line !== "" && !line.startsWith("#"));
     const copied = [...read("Dockerfile").matchAll(/^COPY (?:--\S+ )*(\S+) /gm)].map((match) => match[1]);
     expect(rules).toEqual(["*", ...copied.map((source) => `!${source}`)]);
   });

@@ -64,7 +64,10 @@ describe.skipIf(missing !== undefined)("the image of packaging/Dockerfile", () =
 
   test("its user: uid and gid 10001 with a group of their own, no login shell; the binary is root's, 0755", () => {
     const [uid, gid] = image.config.User.split(":");
-    const passwd = image.readFile("etc/passwd").split("\n").find((line) => line.split(":")[2] === uid);
+    const passwd = image
+      .readFile("etc/passwd")
+      .split("\n")
+      .find((line) => line.split(":")[2] === uid);
     expect(passwd).toBe(`fibrpc:x:${uid}:${gid}::/nonexistent:/usr/sbin/nologin`);
     expect(image.readFile("etc/group").split("\n")).toContain(`fibrpc:x:${gid}:`);
     const binary = statSync(join(image.rootfs, "usr/local/bin/fibrpc"));
@@ -78,7 +81,10 @@ describe.skipIf(missing !== undefined)("the image of packaging/Dockerfile", () =
     expect(status).toMatch(/^Uid:\t10001\t10001\t10001\t10001$/m);
     expect(status).toMatch(/^Gid:\t10001\t10001\t10001\t10001$/m);
     expect(status).toMatch(/^NSpid:\t\d+\t1$/m); // PID 1 in its own namespace, as under Docker
-    const lines = container.log.trim().split("\n").map((line) => JSON.parse(line) as { level: string; msg: string });
+    const lines = container.log
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
     expect(lines.map((line) => line.msg)).toContainEqual(expect.stringContaining("connected to amqp://"));
     expect(await runFibrpc(["call", "30", "--queue", queue])).toMatchObject({ code: 0, stdout: "832040\n" });
   }, 60_000);

@@ -39,7 +39,10 @@ function serveReleases(): Server<undefined> {
   const middle = Math.floor(corrupt.length / 2);
   corrupt[middle] = (corrupt[middle] ?? 0) ^ 0xff;
   const sums = readFileSync(join(RELEASE, "sha256sums.txt"), "utf8");
-  const unlistedSums = sums.split("\n").filter((line) => !line.endsWith(`  ${ARCHIVE}`)).join("\n");
+  const unlistedSums = sums
+    .split("\n")
+    .filter((line) => !line.endsWith(`  ${ARCHIVE}`))
+    .join("\n");
   return Bun.serve({
     hostname: "127.0.0.1",
     port: 0,

@@ -8,14 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import {
-  archiveFileName,
-  archiveRootName,
-  COMPLETION_FILES,
-  RELEASE_TARGETS,
-  releaseFileName,
-  type ReleaseTarget,
-} from "../../scripts/release.ts";
+import { archiveFileName, archiveRootName, COMPLETION_FILES, RELEASE_TARGETS, releaseFileName, type ReleaseTarget } from "../../scripts/release.ts";
 import { BROKER_URL, deleteQueue, uniqueQueue } from "../support/broker.ts";
 import { runFibrpc, ServeProcess } from "../support/fibrpc.ts";
 
@@ -105,7 +98,12 @@ describe("release artifacts", () => {
     const check = Bun.spawnSync(["sha256sum", "-c", "sha256sums.txt"], { cwd: RELEASE });
     expect(check.exitCode).toBe(0);
     const lines = check.stdout.toString().trim().split("\n");
-    expect(lines.sort()).toEqual(expectedFiles.filter((file) => file !== "sha256sums.txt").map((file) => `${file}: OK`).sort());
+    expect(lines.sort()).toEqual(
+      expectedFiles
+        .filter((file) => file !== "sha256sums.txt")
+        .map((file) => `${file}: OK`)
+        .sort(),
+    );
   }, 60_000);
 
   for (const target of RELEASE_TARGETS) {
@@ -117,9 +115,7 @@ describe("release artifacts", () => {
 });
 
 describe("release archives", () => {
-  const completionsFromBinary = Object.fromEntries(
-    Object.keys(COMPLETION_FILES).map((shell) => [shell, sha256(run([EXTRACTED_BINARY, "completion", shell]))]),
-  );
+  const completionsFromBinary = Object.fromEntries(Object.keys(COMPLETION_FILES).map((shell) => [shell, sha256(run([EXTRACTED_BINARY, "completion", shell]))]));
 
   for (const target of RELEASE_TARGETS) {
     const root = archiveRootName(target);
@@ -127,8 +123,15 @@ describe("release archives", () => {
 
     test(`${archiveFileName(target)} holds its folder: the binary (0755), README.md, LICENSE, three completion scripts`, () => {
       const listing = isWindows(target)
-        ? run(["unzip", "-Z", archivePath(target)]).trim().split("\n").filter((line) => /^[-d]r/.test(line)).map((line) => `${line.split(/\s+/)[0]} ${line.split(/\s+/).at(-1)}`)
-        : run(["tar", "-tvzf", archivePath(target)]).trim().split("\n").map((line) => `${line.split(/\s+/)[0]} ${line.split(/\s+/).at(-1)}`);
+        ? run(["unzip", "-Z", archivePath(target)])
+            .trim()
+            .split("\n")
+            .filter((line) => /^[-d]r/.test(line))
+            .map((line) => `${line.split(/\s+/)[0]} ${line.split(/\s+/).at(-1)}`)
+        : run(["tar", "-tvzf", archivePath(target)])
+            .trim()
+            .split("\n")
+            .map((line) => `${line.split(/\s+/)[0]} ${line.split(/\s+/).at(-1)}`);
       expect(listing).toEqual([
         `drwxr-xr-x ${root}/`,
         `-rwxr-xr-x ${binary}`,

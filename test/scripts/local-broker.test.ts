@@ -72,16 +72,20 @@ class ThrowawayNode {
     writeFileSync(join(dir, "rabbitmq.conf"), "# throwaway node of test/scripts/local-broker.test.ts\n");
     writeFileSync(join(dir, "enabled_plugins"), "[].\n");
     Bun.spawnSync(["chown", "-R", "rabbitmq:rabbitmq", dir]);
-    return new ThrowawayNode(port, {
-      RABBITMQ_NODE_PORT: String(port),
-      RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
-      RABBITMQ_DIST_PORT: String(distPort),
-      RABBITMQ_NODENAME: `fibrpc-local-broker-${port}@localhost`,
-      RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
-      RABBITMQ_LOG_BASE: join(dir, "log"),
-      RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
-      RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
-    }, dir);
+    return new ThrowawayNode(
+      port,
+      {
+        RABBITMQ_NODE_PORT: String(port),
+        RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+        RABBITMQ_DIST_PORT: String(distPort),
+        RABBITMQ_NODENAME: `fibrpc-local-broker-${port}@localhost`,
+        RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
+        RABBITMQ_LOG_BASE: join(dir, "log"),
+        RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq.conf"),
+        RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+      },
+      dir,
+    );
   }
 
   get url(): string {
@@ -90,7 +94,11 @@ class ThrowawayNode {
 
   /** Stops the node if the script started one; safe when it did not. */
   async stop(): Promise<void> {
-    const proc = Bun.spawn(["rabbitmqctl", "-n", this.env.RABBITMQ_NODENAME ?? "", "stop"], { env: { ...process.env, ...this.env }, stdout: "ignore", stderr: "ignore" });
+    const proc = Bun.spawn(["rabbitmqctl", "-n", this.env.RABBITMQ_NODENAME ?? "", "stop"], {
+      env: { ...process.env, ...this.env },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     await proc.exited;
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -116,7 +124,11 @@ describe("scripts/local-broker.sh", () => {
 
   test("not installed, and not allowed to install: one line with the command that installs it, exit 1", async () => {
     const [port] = await freePorts();
-    const result = await runScript(["sh", "-c", "echo should not run"], { PATH: PATH_WITHOUT_SBIN, HOME: "/tmp", RABBITMQ_NODE_PORT: String(port) }, { asNobody: true });
+    const result = await runScript(
+      ["sh", "-c", "echo should not run"],
+      { PATH: PATH_WITHOUT_SBIN, HOME: "/tmp", RABBITMQ_NODE_PORT: String(port) },
+      { asNobody: true },
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toBe(
@@ -126,11 +138,17 @@ describe("scripts/local-broker.sh", () => {
 
   test.skipIf(!rabbitInstalled)("installed but down, and not root: one line with the command that starts it, exit 1", async () => {
     const [port] = await freePorts();
-    const result = await runScript(["sh", "-c", "echo should not run"], { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/tmp", RABBITMQ_NODE_PORT: String(port) }, { asNobody: true });
+    const result = await runScript(
+      ["sh", "-c", "echo should not run"],
+      { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/tmp", RABBITMQ_NODE_PORT: String(port) },
+      { asNobody: true },
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
-      new RegExp(`^local-broker: RabbitMQ is installed but not running on 127\\.0\\.0\\.1:${port}; start it with 'sudo (systemctl start rabbitmq-server|rabbitmq-server -detached)', then run this again\\n$`),
+      new RegExp(
+        `^local-broker: RabbitMQ is installed but not running on 127\\.0\\.0\\.1:${port}; start it with 'sudo (systemctl start rabbitmq-server|rabbitmq-server -detached)', then run this again\\n$`,
+      ),
     );
   });
 

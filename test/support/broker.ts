@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel } from "amqplib";
+import amqp, { type Channel, type ChannelModel, type Options } from "amqplib";
 
 /** The broker the tests use: AMQP_URL, else the local default. */
 export const BROKER_URL = process.env.AMQP_URL || "amqp://guest:guest@127.0.0.1:5672";
@@ -16,6 +16,18 @@ export async function withChannel<T>(use: (channel: Channel, connection: Channel
     const channel = await connection.createChannel();
     channel.on("error", () => {});
     return await use(channel, connection);
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}
+
+/** Publishes one message to `queue` and waits for the broker's confirm, so it is there before the test goes on. */
+export async function publishConfirmed(queue: string, body: string, properties: Options.Publish = {}): Promise<void> {
+  const connection = await amqp.connect(BROKER_URL);
+  try {
+    const channel = await connection.createConfirmChannel();
+    channel.sendToQueue(queue, Buffer.from(body), properties);
+    await channel.waitForConfirms();
   } finally {
     await connection.close().catch(() => {});
   }

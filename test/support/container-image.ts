@@ -137,7 +137,18 @@ export class BuiltImage {
 
   /** argv that runs `command` in a fresh "container" of this image. */
   containerArgv(command: string[]): string[] {
-    return ["/usr/bin/unshare", "--mount", "--pid", "--fork", "--kill-child", `--mount-proc=${join(this.rootfs, "proc")}`, "/usr/sbin/chroot", `--userspec=${this.config.User}`, this.rootfs, ...command];
+    return [
+      "/usr/bin/unshare",
+      "--mount",
+      "--pid",
+      "--fork",
+      "--kill-child",
+      `--mount-proc=${join(this.rootfs, "proc")}`,
+      "/usr/sbin/chroot",
+      `--userspec=${this.config.User}`,
+      this.rootfs,
+      ...command,
+    ];
   }
 
   /** `docker run -e ... IMAGE [command]`: the entrypoint with `command`, or with the image's CMD. */
@@ -186,10 +197,14 @@ export class Container {
   async pid1(): Promise<number> {
     const childrenFile = `/proc/${this.proc.pid}/task/${this.proc.pid}/children`;
     let pid = Number.NaN;
-    await eventually(() => {
-      pid = Number(readFileSync(childrenFile, "utf8").trim().split(" ")[0]);
-      return Number.isInteger(pid) && pid > 0;
-    }, 10_000, 10);
+    await eventually(
+      () => {
+        pid = Number(readFileSync(childrenFile, "utf8").trim().split(" ")[0]);
+        return Number.isInteger(pid) && pid > 0;
+      },
+      10_000,
+      10,
+    );
     return pid;
   }
 

@@ -49,12 +49,13 @@ interface Expected {
 class LoadClient {
   readonly expected = new Map<string, Expected>();
   sent = 0;
+  private connection: ChannelModel | undefined;
   private channel: Channel | undefined;
+  private readonly sentinels = new Map<string, () => void>();
 
   constructor(
     private readonly id: number,
     private readonly options: LoadOptions,
-    private connection: ChannelModel | undefined = undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -85,8 +86,26 @@ class LoadClient {
     }
   }
 
+  /**
+   * Sends one request outside the tally and waits for its answer. Replies from one worker's
+   * channel reach this consumer in the order they were published, so once it is back, every
+   * reply published before it (a late duplicate included) has arrived too.
+   */
+  async roundTrip(timeoutMs: number): Promise<boolean> {
+    const correlationId = `sentinel-${this.id}-${crypto.randomUUID()}`;
+    const answered = Promise.withResolvers<boolean>();
+    this.sentinels.set(correlationId, () => answered.resolve(true));
+    const timer = setTimeout(() => answered.resolve(false), timeoutMs);
+    this.channel?.publish("", this.options.queue, Buffer.from("1"), { correlationId, replyTo: "amq.rabbitmq.reply-to" });
+    const result = await answered.promise;
+    clearTimeout(timer);
+    this.sentinels.delete(correlationId);
+    return result;
+  }
+
   private onReply(message: ConsumeMessage | null): void {
     if (message === null) return;
+    this.sentinels.get(String(message.properties.correlationId))?.();
     const entry = this.expected.get(String(message.properties.correlationId));
     if (entry === undefined) return;
     entry.replies++;
@@ -116,11 +135,17 @@ export class LoadDriver {
     return this.entries().filter((entry) => entry.replies > 0).length;
   }
 
-  /** Waits until every sent request has a reply (or `timeoutMs` passes), closes the clients, and counts. */
+  /**
+   * Waits until every sent request has a reply (or `timeoutMs` passes), then for one sentinel
+   * round trip per client: the sentinel queues up behind every request still to be answered
+   * (redelivered ones included), so once it is back every duplicate on its way has arrived.
+   * Then closes the clients and counts.
+   */
   async finish(timeoutMs: number): Promise<LoadReport> {
     await this.published;
+    const deadline = Date.now() + timeoutMs;
     await eventually(() => this.entries().every((entry) => entry.replies > 0), timeoutMs, 100);
-    await Bun.sleep(300); // late duplicates, if any, arrive now rather than never
+    await Promise.all(this.clients.map((client) => client.roundTrip(Math.max(1000, deadline - Date.now()))));
     await Promise.all(this.clients.map((client) => client.close()));
     const entries = this.entries();
     return {
@@ -130,6 +155,11 @@ export class LoadDriver {
       lost: entries.filter((entry) => entry.replies === 0).length,
       wireDuplicates: entries.reduce((sum, entry) => sum + Math.max(0, entry.replies - 1), 0),
     };
+  }
+
+  /** Closes the clients without counting: for cleaning up after a failed test. */
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.close()));
   }
 
   private entries(): Expected[] {

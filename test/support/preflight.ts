@@ -1,6 +1,7 @@
 /**
- * Preloaded before every test file (bunfig.toml): fails the whole run at once, with a message
- * saying what to do, when the broker or the binary is missing, instead of every test timing out.
+ * Imported first by every test file that needs the broker and the binary (not a bunfig.toml
+ * preload, so `npm run test:unit` needs neither): fails the file at once, with a message saying
+ * what to do, when the broker or the binary is missing, instead of every test timing out.
  */
 import { existsSync } from "node:fs";
 import amqp from "amqplib";

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CtlTarget } from "./rabbitmqctl.ts";
 import { beamAlive, NODE_DIR_PREFIX, NODES_DIR, OWNER_FILE, pidFileIn, reapOrphans } from "./rabbit-process.ts";
 
 export interface RabbitNodeOptions {
@@ -94,6 +95,11 @@ export class RabbitNode {
   /** amqp://guest:guest@127.0.0.1:PORT: guest may log in from loopback on this node. */
   get url(): string {
     return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  /** For the helpers in rabbitmqctl.ts (queueTotals, queueSettled) to ask this node. */
+  get ctlTarget(): CtlTarget {
+    return { nodeName: this.nodeName, env: this.env };
   }
 
   /** amqps://guest:guest@127.0.0.1:TLSPORT, for a node started with `tls`. */

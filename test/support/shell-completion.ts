@@ -104,7 +104,7 @@ const ZSH_BEFORE = ["bindkey -e", "autoload -Uz compinit && compinit -u -D"];
 /** zsh, after the README's line: compadd records what matched, the compdef'd function is wrapped. */
 function zshStartup(dir: string): string[] {
   return [
-    'registered=${_comps[fibrpc]}',
+    "registered=${_comps[fibrpc]}",
     "typeset -gi __capture_n=0",
     "compadd() {",
     // Calls that only query (-O, -A, -D) are the completion system's own bookkeeping: pass them on.
@@ -175,7 +175,9 @@ class TerminalShell implements CompletingShell {
     if (!(await waitForFile(result, 15_000))) {
       throw new Error(`${this.name} produced no completion for '${line}'; the terminal shows:\n${this.screen}`);
     }
-    return readFileSync(result, "utf8").split("\n").filter((word) => word !== "");
+    return readFileSync(result, "utf8")
+      .split("\n")
+      .filter((word) => word !== "");
   }
 
   async close(): Promise<void> {
@@ -198,11 +200,19 @@ class FishShell implements CompletingShell {
 
   async complete(line: string): Promise<string[]> {
     // No --no-config: that would also skip the user's completions folder. HOME is the test's own.
-    const proc = Bun.spawn(["fish", "-c", `complete -C ${fishQuote(line)}`], { env: this.workspace.env, cwd: this.workspace.dir, stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["fish", "-c", `complete -C ${fishQuote(line)}`], {
+      env: this.workspace.env,
+      cwd: this.workspace.dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     if (code !== 0 || stderr !== "") throw new Error(`fish exited ${code} for '${line}': ${stderr}`);
     // Each line is `candidate<TAB>description`.
-    return stdout.split("\n").filter((entry) => entry !== "").map((entry) => entry.split("\t")[0] ?? "");
+    return stdout
+      .split("\n")
+      .filter((entry) => entry !== "")
+      .map((entry) => entry.split("\t")[0] ?? "");
   }
 
   async close(): Promise<void> {

@@ -35,9 +35,11 @@ export class TutorialServer {
       stderr: "pipe",
     });
     const reader = proc.stdout.getReader();
-    const first = await Promise.race([reader.read(), Bun.sleep(10_000).then(() => undefined)]);
+    // A server that never says "ready" is killed, which ends the read.
+    const killer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    const first = await reader.read().finally(() => clearTimeout(killer));
     reader.releaseLock();
-    const line = first?.value === undefined ? "" : new TextDecoder().decode(first.value);
+    const line = first.value === undefined ? "" : new TextDecoder().decode(first.value);
     if (!line.includes("ready")) {
       proc.kill("SIGKILL");
       throw new Error(`tutorial server did not start: ${await new Response(proc.stderr).text()}`);
@@ -61,11 +63,7 @@ export async function runTutorialClient(queue: string, ns: string[]): Promise<{ 
     stderr: "pipe",
   });
   const killer = setTimeout(() => proc.kill("SIGKILL"), 20_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(killer);
   return { code, stdout, stderr };
 }

@@ -34,7 +34,9 @@ function extractedAs(dir: string): Record<string, string> {
   for (const entry of ENTRIES) {
     const path = join(dir, entry.path);
     const mode = (statSync(path).mode & 0o777).toString(8);
-    seen[entry.path] = entry.path.endsWith("/") ? mode : `${mode} ${Buffer.compare(readFileSync(path), Buffer.from(entry.data ?? [])) === 0 ? "same" : "DIFFERENT"}`;
+    seen[entry.path] = entry.path.endsWith("/")
+      ? mode
+      : `${mode} ${Buffer.compare(readFileSync(path), Buffer.from(entry.data ?? [])) === 0 ? "same" : "DIFFERENT"}`;
   }
   return seen;
 }

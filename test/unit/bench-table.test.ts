@@ -4,9 +4,15 @@ import { median } from "../../bench/lib/measure.ts";
 
 describe("benchmark report helpers", () => {
   test("a table pads the first column left and right-aligns the figures", () => {
-    expect(formatTable(["server", "calls/s"], [["fibrpc", "21072/s"], ["Go tutorial", "3051/s"]])).toBe(
-      ["server       calls/s", "-----------  -------", "fibrpc       21072/s", "Go tutorial   3051/s"].join("\n"),
-    );
+    expect(
+      formatTable(
+        ["server", "calls/s"],
+        [
+          ["fibrpc", "21072/s"],
+          ["Go tutorial", "3051/s"],
+        ],
+      ),
+    ).toBe(["server       calls/s", "-----------  -------", "fibrpc       21072/s", "Go tutorial   3051/s"].join("\n"));
   });
 
   test("figures and ratios, n/a when a figure is missing", () => {

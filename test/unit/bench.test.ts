@@ -11,7 +11,11 @@ describe("LatencyHistogram", () => {
     const histogram = new LatencyHistogram();
     for (let ms = 1; ms <= 1000; ms++) histogram.record(ms);
     expect(histogram.count).toBe(1000);
-    for (const [fraction, exact] of [[0.5, 500], [0.9, 900], [0.99, 990]] as const) {
+    for (const [fraction, exact] of [
+      [0.5, 500],
+      [0.9, 900],
+      [0.99, 990],
+    ] as const) {
       const value = histogram.percentileMs(fraction);
       expect(value).toBeGreaterThanOrEqual(exact * 0.99);
       expect(value).toBeLessThanOrEqual(exact * 1.01);
@@ -115,7 +119,16 @@ describe("summary", () => {
   test("when no call was answered there is no latency: no percentile is printed, JSON says null", () => {
     const timedOut = new BenchTally();
     timedOut.recordFailure("TIMEOUT");
-    const nothing = summarize({ queue: "q", n: "30", concurrency: 1, connections: 1, ok: 0, errors: timedOut.errors, elapsedMs: 1000, latency: timedOut.latency });
+    const nothing = summarize({
+      queue: "q",
+      n: "30",
+      concurrency: 1,
+      connections: 1,
+      ok: 0,
+      errors: timedOut.errors,
+      elapsedMs: 1000,
+      latency: timedOut.latency,
+    });
     expect(nothing.latencyMs).toBeNull();
     expect(formatSummary(nothing)).toContain("latency  none measured: no call was answered");
     expect(formatSummary(nothing)).not.toMatch(/p50|0\.00ms/);
@@ -132,12 +145,70 @@ describe("progress line", () => {
     expect(formatProgress({ done: 812, failed: 0, elapsedMs: 700, recentRate: 11402.4, goal: { requests: 2000 } })).toBe(
       "  812/2000 calls  11402/s  0 errors  700ms",
     );
-    expect(formatProgress({ done: 5, failed: 1, elapsedMs: 1500, recentRate: 3, goal: { durationMs: 10_000 } })).toBe(
-      "  5 calls  3/s  1 error  1.5s/10s",
-    );
+    expect(formatProgress({ done: 5, failed: 1, elapsedMs: 1500, recentRate: 3, goal: { durationMs: 10_000 } })).toBe("  5 calls  3/s  1 error  1.5s/10s");
   });
 
   test("redraws in place and erases the rest of the line", () => {
     expect(redrawLine("x")).toBe("\rx\u001b[K");
+  });
+});
+
+describe("LatencyHistogram: edges", () => {
+  test("the largest value is kept whatever the order; so is the smallest", () => {
+    const histogram = new LatencyHistogram();
+    for (const ms of [5, 1, 3]) histogram.record(ms);
+    expect([histogram.minMs, histogram.maxMs]).toEqual([1, 5]);
+  });
+
+  test("a percentile is the first bucket reaching its rank, not the one after", () => {
+    const histogram = new LatencyHistogram();
+    histogram.record(1);
+    histogram.record(100);
+    expect(histogram.percentileMs(0.5)).toBeCloseTo(1, 1);
+    expect(histogram.percentileMs(0.51)).toBe(100);
+  });
+
+  test("sub-microsecond latencies are counted (in the first bucket), not lost", () => {
+    const histogram = new LatencyHistogram();
+    histogram.record(0.0005);
+    histogram.record(5);
+    expect(histogram.percentileMs(0.5)).toBe(0.001);
+  });
+});
+
+describe("summary: edges", () => {
+  const base = { queue: "q", n: "30", concurrency: 1, connections: 1, latency: new LatencyHistogram() };
+
+  test("errors come out sorted by code, whatever order they happened in", () => {
+    const summary = summarize({
+      ...base,
+      ok: 0,
+      errors: new Map([
+        ["TIMEOUT", 1],
+        ["INTERNAL", 2],
+        ["OUT_OF_RANGE", 3],
+      ]),
+      elapsedMs: 1000,
+    });
+    expect(Object.keys(summary.errors)).toEqual(["INTERNAL", "OUT_OF_RANGE", "TIMEOUT"]);
+  });
+
+  test("a run that took no measurable time reports 0 calls/s, not Infinity", () => {
+    expect(summarize({ ...base, ok: 3, errors: new Map(), elapsedMs: 0 }).callsPerSecond).toBe(0);
+  });
+
+  test("the text report is exactly four lines", () => {
+    const text = formatSummary(summarize({ ...base, ok: 1, errors: new Map(), elapsedMs: 1000 }));
+    const lines = text.split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines.slice(1).map((line) => line.slice(0, 10))).toEqual(["  calls/s ", "  latency ", "  errors  ", ""]);
+  });
+});
+
+describe("--n spec: messages", () => {
+  test("say what was wrong with the value given", () => {
+    expect(() => parseNSpec("20..x")).toThrow("--n needs a whole number such as 30, or a range such as 20..40; got '20..x'");
+    expect(() => parseNSpec("x..20")).toThrow("got 'x..20'");
+    expect(() => parseNSpec("40..20")).toThrow("--n: the range 40..20 is empty: the first bound is above the second");
   });
 });

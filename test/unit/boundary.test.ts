@@ -12,7 +12,8 @@ describe("src/rpc is a library: it knows no command line", () => {
 
   test.each(files)("%s imports nothing of the CLI", (name) => {
     const imports = [...readFileSync(join(RPC, name), "utf8").matchAll(/from "([^"]+)"/g)].map((match) => match[1]);
-    for (const path of imports) expect({ path, forbidden: /(^|\/)(cli|commands)(\/|\.ts$)|config\.ts$|^citty$|^consola/.test(path ?? "") }).toEqual({ path, forbidden: false });
+    for (const path of imports)
+      expect({ path, forbidden: /(^|\/)(cli|commands)(\/|\.ts$)|config\.ts$|^citty$|^consola/.test(path ?? "") }).toEqual({ path, forbidden: false });
   });
 
   test("its messages name no flag: a hint does, in the command layer's words", () => {

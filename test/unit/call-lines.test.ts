@@ -45,3 +45,24 @@ describe("readLines", () => {
     expect(await allLines([])).toEqual([]);
   });
 });
+
+describe("readLines: edges", () => {
+  test("a line of exactly the kept length is whole", async () => {
+    const exact = "7".repeat(MAX_KEPT_LINE);
+    expect(await allLines([`${exact}\n`])).toEqual([{ number: 1, text: exact, truncated: false }]);
+  });
+
+  test("an abort ends the lines even while a read waits on an input that stays open (the read is cancelled)", async () => {
+    const stop = new AbortController();
+    const open = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("1\n"));
+      },
+    });
+    const lines = readLines(open, stop.signal);
+    expect((await lines.next()).value).toEqual([{ number: 1, text: "1", truncated: false }]);
+    const waiting = lines.next(); // reads on: nothing comes
+    stop.abort();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+  });
+});

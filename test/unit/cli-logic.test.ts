@@ -2,15 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
 import { checkArgv, valuesOf } from "../../src/cli/argv.ts";
 import { MAX_DURATION_MS, parseDurationSetting, parseIntegerSetting } from "../../src/cli/values.ts";
-import {
-  BrokerRefusedError,
-  BrokerUnreachableError,
-  InterruptedError,
-  NoServerError,
-  ServerReplyError,
-  TimeoutError,
-  UsageError,
-} from "../../src/errors.ts";
+import { BrokerRefusedError, BrokerUnreachableError, InterruptedError, NoServerError, ServerReplyError, TimeoutError, UsageError } from "../../src/errors.ts";
 import { EXIT, exitCodeFor } from "../../src/exit-codes.ts";
 
 describe("exitCodeFor", () => {

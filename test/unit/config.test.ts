@@ -48,6 +48,27 @@ describe("checkBrokerUrl", () => {
   });
 });
 
+describe("durations: the edges", () => {
+  test("fractions with several digits, with or without a leading zero; surrounding blanks are ignored", () => {
+    expect(parseDurationMs(".25")).toBe(250);
+    expect(parseDurationMs("1.25s")).toBe(1250);
+    expect(parseDurationMs(".125m")).toBe(7500);
+    expect(parseDurationMs(" 2s\n")).toBe(2000);
+  });
+
+  test.each([".", "1.", ".s", ".x5", "9".repeat(400)])("rejects %p (the last is too large to be a number)", (text) => {
+    expect(parseDurationMs(text)).toBeUndefined();
+  });
+
+  test("a whole second is written in seconds", () => {
+    expect(formatDurationMs(999)).toBe("999ms");
+    expect(formatDurationMs(999.6)).toBe("1s"); // three figures: 999.6 ms is 1.00 s
+    expect(formatDurationMs(1000)).toBe("1s");
+    expect([formatDurationMs(99_940), formatDurationMs(99_960), formatDurationMs(100_400)]).toEqual(["99.9s", "100s", "100s"]);
+    expect(formatDurationMs(0.0004)).toBe("0ms");
+  });
+});
+
 describe("checkBrokerUrl: the query amqplib reads, and nothing it would ignore", () => {
   test.each(["?heartbeat=10", "?heartbeat=0&frameMax=131072", "?channelMax=16&locale=en_US", "?frameMax=0", "?maxFrameSize=4096"])("accepts %p", (query) => {
     expect(checkBrokerUrl(`amqp://h${query}`)).toBe(`amqp://h${query}`);

@@ -22,7 +22,13 @@ describe("escapeControl: text from a peer, safe for a terminal or a log line", (
   });
 
   test("readable text, UTF-8 included, is kept as it is", () => {
-    for (const text of ["OUT_OF_RANGE: n=6000 is above this server's maximum of 5000", "café naïve Ünïcödé", "日本語のエラー", "emoji 🐇 ok", "\\x1b is just text"]) {
+    for (const text of [
+      "OUT_OF_RANGE: n=6000 is above this server's maximum of 5000",
+      "café naïve Ünïcödé",
+      "日本語のエラー",
+      "emoji 🐇 ok",
+      "\\x1b is just text",
+    ]) {
       expect(escapeControl(text)).toBe(text);
     }
   });

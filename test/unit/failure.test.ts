@@ -9,12 +9,17 @@ describe("a failure in words", () => {
   test("an expected failure is its message, with its hint; never a stack", () => {
     expect(describeFailure(new UsageError("bad"), true)).toEqual({ message: "bad", details: [] });
     const tls = new BrokerUnreachableError("TLS: certificate verify failed", { hint: "trust-broker-ca" });
-    expect(describeFailure(tls, true).message).toBe("TLS: certificate verify failed; trust the broker's CA with --ca (FIBRPC_CA), or skip the check with --insecure");
+    expect(describeFailure(tls, true).message).toBe(
+      "TLS: certificate verify failed; trust the broker's CA with --ca (FIBRPC_CA), or skip the check with --insecure",
+    );
   });
 
   test("a bug is one line saying so; its stack only when asked for", () => {
     const bug = new TypeError("x is not a function");
-    expect(describeFailure(bug, false)).toEqual({ message: "internal error (a bug; please report it): x is not a function (FIBRPC_DEBUG=1 shows where)", details: [] });
+    expect(describeFailure(bug, false)).toEqual({
+      message: "internal error (a bug; please report it): x is not a function (FIBRPC_DEBUG=1 shows where)",
+      details: [],
+    });
     const debug = describeFailure(bug, true);
     expect(debug.message).toBe("internal error (a bug; please report it): x is not a function");
     expect(debug.details[0]).toBe("TypeError: x is not a function");

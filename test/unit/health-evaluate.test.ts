@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { fibonacci } from "../../src/fib.ts";
 import { evaluate } from "../../src/health/evaluate.ts";
-import { formatJson, formatPerfdata, formatStatusLine, formatUnknownLine } from "../../src/health/format.ts";
+import { formatJson, formatPerfdata, formatStatusLine, formatUnknownJson, formatUnknownLine } from "../../src/health/format.ts";
 import type { Observation, ProbeResult } from "../../src/health/observation.ts";
 import { PROBE_EXPECTED, PROBE_N } from "../../src/health/observe.ts";
-import { STATE_EXIT_CODES, worstOf } from "../../src/health/states.ts";
+import { HEALTH_STATES_HELP, STATE_EXIT_CODES, worstOf } from "../../src/health/states.ts";
 import { DEFAULT_THRESHOLD_TEXTS, parseThresholds } from "../../src/health/thresholds.ts";
 
 const thresholds = parseThresholds(DEFAULT_THRESHOLD_TEXTS);
@@ -35,9 +35,7 @@ test("states: exit codes 0-3 and worst-of, CRITICAL above UNKNOWN", () => {
 
 describe("evaluate + formatStatusLine", () => {
   test("OK: the line of the issue, with perfdata in standard syntax", () => {
-    expect(line(seen())).toBe(
-      "FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2",
-    );
+    expect(line(seen())).toBe("FIBRPC OK - rpc_queue: 2 consumers, 0 ready, round trip 3.1ms | consumers=2;;1: ready=0;100;1000 rtt=0.003100s;0.5;2");
   });
 
   test("backlog: WARNING above 100, CRITICAL above 1000, OK at exactly 100", () => {
@@ -75,7 +73,7 @@ describe("evaluate + formatStatusLine", () => {
 
   test("the most severe reason comes first", () => {
     const text = line(seen({ ready: 500, probe: answered(1, "1") }));
-    expect(text).toStartWith("FIBRPC CRITICAL - rpc_queue: probe F(90) answered \"1\"");
+    expect(text).toStartWith('FIBRPC CRITICAL - rpc_queue: probe F(90) answered "1"');
     expect(text).toContain("; backlog above 100 (warning);");
   });
 
@@ -130,8 +128,81 @@ describe("parseThresholds refuses bad values with the flag's name", () => {
   }
 });
 
+describe("evaluate + format: edges", () => {
+  test("exactly the minimum number of consumers is enough", () => {
+    const two = parseThresholds({ ...DEFAULT_THRESHOLD_TEXTS, minConsumers: "2" });
+    expect(evaluate(seen({ consumers: 2 }), two)).toMatchObject({ state: "OK", reasons: [] });
+  });
+
+  test("each probe failure is worded for the status line", () => {
+    const reasonsOf = (probe: ProbeResult) => evaluate(seen({ probe }), thresholds).reasons;
+    expect(reasonsOf({ kind: "failed", n: 90, message: "connection lost" })).toEqual([{ state: "CRITICAL", message: "probe F(90) failed: connection lost" }]);
+    expect(reasonsOf({ kind: "error-reply", n: 90, code: "X", message: "server error X", rttMs: 1 })).toEqual([
+      { state: "CRITICAL", message: "probe F(90) got an error reply: server error X" },
+    ]);
+    expect(reasonsOf({ kind: "timeout", n: 90, timeoutMs: 2400 })).toEqual([{ state: "CRITICAL", message: "probe F(90) got no answer within 2.4s" }]);
+  });
+
+  test("a wrong answer is quoted, and a long one cut to 60 characters", () => {
+    const quoted = (value: string) => evaluate(seen({ probe: answered(1, value) }), thresholds).reasons[0]?.message;
+    const exactly60 = "7".repeat(58); // 60 with its quotes: shown whole
+    expect(quoted(exactly60)).toBe(`probe F(90) answered "${exactly60}", expected ${PROBE_EXPECTED}`);
+    expect(quoted("7".repeat(59))).toBe(`probe F(90) answered "${"7".repeat(56)}...", expected ${PROBE_EXPECTED}`);
+  });
+
+  test("one consumer is singular; the round trip is written as every duration is (three figures, s from a second)", () => {
+    expect(line(seen({ consumers: 1, probe: answered(998) }))).toStartWith(
+      "FIBRPC WARNING - rpc_queue: round trip above 0.5 s (warning); 1 consumer, 0 ready, round trip 998ms |",
+    );
+    expect(line(seen({ probe: answered(1500) }))).toContain("2 consumers, 0 ready, round trip 1.5s |");
+    const errorReply: ProbeResult = { kind: "error-reply", n: 90, code: "X", message: "m", rttMs: 4 };
+    expect(line(seen({ probe: errorReply }))).toContain("2 consumers, 0 ready, round trip 4ms | consumers=2;;1: ready=0;100;1000 rtt=0.004000s;0.5;2");
+  });
+
+  test("after a probe that timed out or failed, the facts are counts only: the reason already says what happened", () => {
+    expect(line(seen({ probe: { kind: "timeout", n: 90, timeoutMs: 2400 } }))).toBe(
+      "FIBRPC CRITICAL - rpc_queue: probe F(90) got no answer within 2.4s; 2 consumers, 0 ready | consumers=2;;1: ready=0;100;1000",
+    );
+    expect(line(seen({ probe: { kind: "failed", n: 90, message: "lost" } }))).toContain("probe F(90) failed: lost; 2 consumers, 0 ready |");
+  });
+
+  test("an UNKNOWN as JSON: state, exit code 3, the queue, and the message on one line", () => {
+    expect(JSON.parse(formatUnknownJson("q", "bad\nflag | x"))).toEqual({
+      state: "UNKNOWN",
+      exitCode: 3,
+      queue: "q",
+      summary: "bad flag / x",
+      reasons: [{ state: "UNKNOWN", message: "bad flag / x" }],
+    });
+  });
+
+  test("the help text lists every state with its exit code", () => {
+    for (const entry of ["0  OK", "1  WARNING", "2  CRITICAL", "3  UNKNOWN"]) expect(HEALTH_STATES_HELP).toContain(entry);
+  });
+});
+
+describe("parseThresholds: what each endpoint accepts", () => {
+  test("the consumer minimum may have blanks around it; round trips keep plain seconds exact", () => {
+    const parsed = parseThresholds({ ...DEFAULT_THRESHOLD_TEXTS, minConsumers: " 2 ", rttWarning: "0.0004", rttCritical: "1500ms" });
+    expect(parsed.minConsumers).toBe(2);
+    expect(parsed.rttWarning).toEqual({ start: 0, end: 0.0004, alertInside: false });
+    expect(parsed.rttCritical).toEqual({ start: 0, end: 1.5, alertInside: false });
+  });
+
+  test("a consumer minimum must be a whole number, and so must backlog bounds", () => {
+    expect(() => parseThresholds({ ...DEFAULT_THRESHOLD_TEXTS, minConsumers: "1.5" })).toThrow("--min-consumers needs a whole number of 0 or more, got '1.5'");
+    expect(() => parseThresholds({ ...DEFAULT_THRESHOLD_TEXTS, minConsumers: "" })).toThrow("--min-consumers");
+    expect(parseThresholds({ ...DEFAULT_THRESHOLD_TEXTS, minConsumers: "0" }).minConsumers).toBe(0);
+  });
+});
+
 describe("health on a cluster (several URLs)", () => {
-  const nodes = (up: number, down: string[] = []) => ({ listed: up + down.length, up, via: "amqp://guest:***@n1:5672", down: down.map((node) => ({ node, message: "connection refused" })) });
+  const nodes = (up: number, down: string[] = []) => ({
+    listed: up + down.length,
+    up,
+    via: "amqp://guest:***@n1:5672",
+    down: down.map((node) => ({ node, message: "connection refused" })),
+  });
 
   test("every node up: OK, says which node it checked through, nodes_up perfdata", () => {
     const result = line({ ...seen(), nodes: nodes(3) });
@@ -153,7 +224,13 @@ describe("health on a cluster (several URLs)", () => {
   });
 
   test("no node answers: CRITICAL, with nodes_up=0", () => {
-    const observation: Observation = { reached: false, queue: "rpc_queue", failure: "unreachable", message: "no broker node reachable", nodes: { ...nodes(0, ["a", "b"]), via: undefined } };
+    const observation: Observation = {
+      reached: false,
+      queue: "rpc_queue",
+      failure: "unreachable",
+      message: "no broker node reachable",
+      nodes: { ...nodes(0, ["a", "b"]), via: undefined },
+    };
     expect(evaluate(observation, thresholds).state).toBe("CRITICAL");
     expect(formatPerfdata({ observation, verdict: evaluate(observation, thresholds), thresholds })).toBe("nodes_up=0;;;0;2");
   });

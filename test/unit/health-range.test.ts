@@ -65,3 +65,25 @@ test("describeBreach says which side was crossed", () => {
   expect(describeBreach(range("2:"), 1)).toBe("below 2");
   expect(describeBreach(range("@10:20"), 15)).toBe("within 10:20");
 });
+
+describe("parseRange: number forms and blanks", () => {
+  test("decimals with or without digits around the point, signs, and blanks around the range", () => {
+    expect(range(".25")).toEqual({ start: 0, end: 0.25, alertInside: false });
+    expect(range("1.")).toEqual({ start: 0, end: 1, alertInside: false });
+    expect(range("-2.75:.5")).toEqual({ start: -2.75, end: 0.5, alertInside: false });
+    expect(range(" 10:20 ")).toEqual({ start: 10, end: 20, alertInside: false });
+  });
+
+  test("not a range, or a start above its end: the message says which", () => {
+    expect(parseRange("abc")).toEqual({ ok: false, message: "'abc' is not a threshold range (examples: 10, 10:, ~:10, 10:20, @10:20)" });
+    for (const text of ["5:.x", "x:5", "~x:5"]) expect(parseRange(text)).toMatchObject({ ok: false });
+    expect(parseRange("20:10")).toEqual({ ok: false, message: "'20:10': the start of a range must not exceed its end" });
+    expect(range("10:10")).toEqual({ start: 10, end: 10, alertInside: false });
+  });
+
+  test("values exactly on either end are inside; the breach names the side crossed", () => {
+    expect([alerts(range("10:20"), 10), alerts(range("10:20"), 20), alerts(range("@10:20"), 20)]).toEqual([false, false, true]);
+    expect(describeBreach(range("10:20"), 21)).toBe("above 20");
+    expect(describeBreach(range("10:20"), 9)).toBe("below 10");
+  });
+});

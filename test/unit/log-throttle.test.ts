@@ -18,3 +18,11 @@ describe("LogThrottle", () => {
     expect(throttle.admit("a", 2).show).toBe(false);
   });
 });
+
+test("works on real clock readings: the interval is measured from the last line shown", () => {
+  const throttle = new LogThrottle(5000);
+  const now = 1_800_000_000_000;
+  expect(throttle.admit("x", now).show).toBe(true);
+  expect(throttle.admit("x", now + 4999)).toEqual({ show: false });
+  expect(throttle.admit("x", now + 5000)).toEqual({ show: true, heldBack: 1 });
+});

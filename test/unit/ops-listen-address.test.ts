@@ -53,3 +53,19 @@ describe("serve --http ADDR", () => {
     });
   }
 });
+
+describe("serve --http ADDR: edges", () => {
+  test("host names may hold or start with digits, as long as they are not dotted numbers", () => {
+    expect(parseListenAddress("host1:9464")).toEqual({ hostname: "host1", port: 9464 });
+    expect(parseListenAddress("1a.example:9464")).toEqual({ hostname: "1a.example", port: 9464 });
+  });
+
+  test.each([
+    ["x[::1]:9464", /IPv6 address in brackets/],
+    ["[::1]:9464:1", /needs HOST:PORT/],
+    ["a]:1", /needs HOST:PORT or :PORT/],
+    [`${`${"a".repeat(60)}.`.repeat(5)}example:9464`, /neither an IPv4 address nor a host name/],
+  ])("refuses %p", (value, message) => {
+    expect(() => parseListenAddress(value)).toThrow(message);
+  });
+});

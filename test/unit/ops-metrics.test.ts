@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { BucketHistogram } from "../../src/ops/bucket-histogram.ts";
-import { negotiateFormat, render, type MetricFamily } from "../../src/ops/exposition.ts";
+import { CONTENT_TYPES, formatNumber, negotiateFormat, render, type MetricFamily } from "../../src/ops/exposition.ts";
 import { readiness, routeRequest } from "../../src/ops/routes.ts";
 import { WorkerMetrics } from "../../src/ops/worker-metrics.ts";
 import type { WorkerStatus } from "../../src/rpc/worker-events.ts";
@@ -127,6 +127,7 @@ describe("routes and readiness", () => {
   test("three paths, GET and HEAD on each, 405 with Allow for other methods, 404 for other paths", () => {
     expect(routeRequest("GET", "/metrics")).toEqual({ kind: "found", route: "metrics" });
     expect(routeRequest("HEAD", "/readyz")).toEqual({ kind: "found", route: "readyz" });
+    expect(routeRequest("GET", "/livez")).toEqual({ kind: "found", route: "livez" });
     expect(routeRequest("POST", "/livez")).toEqual({ kind: "method-not-allowed", allow: "GET, HEAD" });
     expect(routeRequest("GET", "/")).toEqual({ kind: "not-found" });
     expect(routeRequest("DELETE", "/metrics/")).toEqual({ kind: "not-found" });
@@ -137,6 +138,72 @@ describe("routes and readiness", () => {
     expect(readiness("connecting")).toEqual({ ready: false, line: "not ready: connecting to the broker" });
     expect(readiness("reconnecting").line).toBe("not ready: reconnecting to the broker");
     expect(readiness("draining").line).toMatch(/^not ready: draining/);
-    expect(readiness("stopped").ready).toBe(false);
+    expect(readiness("stopped")).toEqual({ ready: false, line: "not ready: stopped" });
+  });
+});
+
+describe("exposition: details a scraper depends on", () => {
+  test("the content types of both formats", () => {
+    expect(CONTENT_TYPES).toEqual({
+      prometheus: "text/plain; version=0.0.4; charset=utf-8",
+      openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
+    });
+  });
+
+  test("Accept: blanks and case do not matter, a bad q is ignored, wildcards count as text, a tie goes to OpenMetrics", () => {
+    expect(negotiateFormat(null)).toBe("prometheus");
+    expect(negotiateFormat(" Application/OpenMetrics-Text ; version=1.0.0 , text/plain ; q=0.5")).toBe("openmetrics");
+    expect(negotiateFormat("application/openmetrics-text, text/plain;q=bogus")).toBe("openmetrics");
+    expect(negotiateFormat("application/openmetrics-text;q=0.5, text/*;q=0.9")).toBe("prometheus");
+    expect(negotiateFormat("application/openmetrics-text;q=0.5, */*;q=0.9")).toBe("prometheus");
+    expect(negotiateFormat("application/openmetrics-text;q=0.5, text/plain;q=0.5")).toBe("openmetrics");
+    expect(negotiateFormat("application/openmetrics-text;q=0.7, text/plain;q=0.5")).toBe("openmetrics");
+    expect(negotiateFormat("application/json")).toBe("prometheus");
+    expect(negotiateFormat("application/json;q=0.9, application/openmetrics-text;q=0.5")).toBe("openmetrics");
+  });
+
+  test("numbers: NaN and infinities as the formats write them; no braces for an empty label set", () => {
+    expect([formatNumber(Number.NaN), formatNumber(Number.POSITIVE_INFINITY), formatNumber(Number.NEGATIVE_INFINITY), formatNumber(1.5)]).toEqual([
+      "NaN",
+      "+Inf",
+      "-Inf",
+      "1.5",
+    ]);
+    expect(render([{ name: "x", type: "gauge", help: "X.", samples: [{ labels: {}, value: 1 }] }], "prometheus")).toBe("# HELP x X.\n# TYPE x gauge\nx 1\n");
+  });
+});
+
+describe("worker metrics: names, types and units are the contract", () => {
+  const metrics = new WorkerMetrics("q", { version: "1", commit: "c" });
+
+  test("every family's TYPE and UNIT, and a HELP that says something", () => {
+    const lines = render(metrics.families(CONSUMING), "openmetrics").split("\n");
+    expect(lines.filter((line) => line.startsWith("# TYPE") || line.startsWith("# UNIT"))).toEqual([
+      "# TYPE fibrpc_requests counter",
+      "# TYPE fibrpc_request_duration_seconds histogram",
+      "# UNIT fibrpc_request_duration_seconds seconds",
+      "# TYPE fibrpc_request_queue_wait_seconds histogram",
+      "# UNIT fibrpc_request_queue_wait_seconds seconds",
+      "# TYPE fibrpc_redelivered counter",
+      "# TYPE fibrpc_reconnects counter",
+      "# TYPE fibrpc_in_flight gauge",
+      "# TYPE fibrpc_prefetch gauge",
+      "# TYPE fibrpc_broker_connected gauge",
+      "# TYPE fibrpc_draining gauge",
+      "# TYPE fibrpc_build_info gauge",
+    ]);
+    for (const help of lines.filter((line) => line.startsWith("# HELP"))) expect(help).toMatch(/^# HELP \S+ \S.{10,}$/);
+  });
+
+  test("a code counts only with an error outcome; an error without a code is counted as such", () => {
+    const counted = new WorkerMetrics("q", { version: "1", commit: "c" });
+    counted.requestFinished({ outcome: "dropped", code: "IGNORED", redelivered: false });
+    counted.requestFinished({ outcome: "error", redelivered: false });
+    const text = render(counted.families(CONSUMING), "prometheus");
+    expect(samples(text).filter((line) => line.startsWith("fibrpc_requests_total") && !line.endsWith(" 0"))).toEqual([
+      'fibrpc_requests_total{queue="q",outcome="dropped"} 1',
+      'fibrpc_requests_total{queue="q",outcome="error"} 1',
+    ]);
+    expect(text).not.toContain("IGNORED");
   });
 });

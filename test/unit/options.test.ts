@@ -9,9 +9,22 @@ import { commandArgs, envNameFor, flag, option } from "../../src/cli/options.ts"
 import { Options } from "../../src/cli/read-options.ts";
 import { UsageError } from "../../src/errors.ts";
 
-const COMMANDS = [["serve", serveCommand], ["call", callCommand], ["health", healthCommand], ["bench", benchCommand]] as const;
+const COMMANDS = [
+  ["serve", serveCommand],
+  ["call", callCommand],
+  ["health", healthCommand],
+  ["bench", benchCommand],
+] as const;
 /** The connection settings every command shares keep the names users know. */
-const SHARED = { url: "AMQP_URL", "url-file": "AMQP_URL_FILE", queue: "FIBRPC_QUEUE", ca: "FIBRPC_CA", cert: "FIBRPC_CERT", key: "FIBRPC_KEY", insecure: "FIBRPC_INSECURE" };
+const SHARED = {
+  url: "AMQP_URL",
+  "url-file": "AMQP_URL_FILE",
+  queue: "FIBRPC_QUEUE",
+  ca: "FIBRPC_CA",
+  cert: "FIBRPC_CERT",
+  key: "FIBRPC_KEY",
+  insecure: "FIBRPC_INSECURE",
+};
 
 function namedFlags(args: ArgsDef): [string, { env?: unknown; description?: string }][] {
   return Object.entries(args).filter(([, def]) => def.type !== "positional");
@@ -101,7 +114,16 @@ describe("reading settings: flag > environment > default", () => {
   });
 
   test("boolean flags and their variables accept the same spellings and refuse the same garbage", () => {
-    for (const [spelling, value] of [["1", true], ["true", true], ["YES", true], ["on", true], ["0", false], ["false", false], ["no", false], ["Off", false]] as const) {
+    for (const [spelling, value] of [
+      ["1", true],
+      ["true", true],
+      ["YES", true],
+      ["on", true],
+      ["0", false],
+      ["false", false],
+      ["no", false],
+      ["Off", false],
+    ] as const) {
       expect({ spelling, env: read({}, { FIBRPC_DEMO_JSON: spelling }).flag("json") }).toEqual({ spelling, env: value });
       expect({ spelling, argv: checkArgv([`--json=${spelling}`], args) }).toEqual({ spelling, argv: { ok: true, args: [value ? "--json" : "--no-json"] } });
     }

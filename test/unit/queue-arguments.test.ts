@@ -5,31 +5,63 @@ import { queueNameProblem } from "../../src/rpc/queue.ts";
 import { classifySessionFailure, SessionStepError } from "../../src/rpc/session-errors.ts";
 
 /** As amqplib reports a refused declare, around RabbitMQ 3.10.8's own text (seen on the test broker). */
-const refusal = (text: string) =>
-  `Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg ${text}"`;
+const refusal = (text: string) => `Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - inequivalent arg ${text}"`;
 
 describe("parseInequivalentArgument", () => {
   test("an integer argument, whatever its AMQP integer type", () => {
-    expect(parseInequivalentArgument(refusal("'x-message-ttl' for queue 'q' in vhost '/': received none but current is the value '5000' of type 'short'"))).toEqual({ name: "x-message-ttl", current: 5000 });
-    expect(parseInequivalentArgument(refusal("'x-max-length' for queue 'q' in vhost '/': received none but current is the value '10' of type 'byte'"))?.current).toBe(10);
-    expect(parseInequivalentArgument(refusal("'x-expires' for queue 'q' in vhost '/': received none but current is the value '600000' of type 'signedint'"))?.current).toBe(600000);
+    expect(
+      parseInequivalentArgument(refusal("'x-message-ttl' for queue 'q' in vhost '/': received none but current is the value '5000' of type 'short'")),
+    ).toEqual({ name: "x-message-ttl", current: 5000 });
+    expect(
+      parseInequivalentArgument(refusal("'x-max-length' for queue 'q' in vhost '/': received none but current is the value '10' of type 'byte'"))?.current,
+    ).toBe(10);
+    expect(
+      parseInequivalentArgument(refusal("'x-expires' for queue 'q' in vhost '/': received none but current is the value '600000' of type 'signedint'"))
+        ?.current,
+    ).toBe(600000);
   });
 
   test("strings, booleans, an argument not set, and the fields (durable, the queue type)", () => {
-    expect(parseInequivalentArgument(refusal("'x-overflow' for queue 'q' in vhost '/': received none but current is the value 'reject-publish' of type 'longstr'"))?.current).toBe("reject-publish");
-    expect(parseInequivalentArgument(refusal("'x-single-active-consumer' for queue 'q' in vhost '/': received none but current is the value 'true' of type 'bool'"))?.current).toBe(true);
-    expect(parseInequivalentArgument(refusal("'x-single-active-consumer' for queue 'q' in vhost '/': received the value 'fibrpc-probe' of type 'longstr' but current is none"))).toEqual({ name: "x-single-active-consumer", current: undefined });
-    expect(parseInequivalentArgument(refusal("'durable' for queue 'q' in vhost '/': received 'true' but current is 'false'"))).toEqual({ name: "durable", current: false });
-    expect(parseInequivalentArgument(refusal("'x-queue-type' for queue 'q' in vhost '/': received 'quorum' but current is 'stream'"))).toEqual({ name: "x-queue-type", current: "stream" });
+    expect(
+      parseInequivalentArgument(refusal("'x-overflow' for queue 'q' in vhost '/': received none but current is the value 'reject-publish' of type 'longstr'"))
+        ?.current,
+    ).toBe("reject-publish");
+    expect(
+      parseInequivalentArgument(refusal("'x-single-active-consumer' for queue 'q' in vhost '/': received none but current is the value 'true' of type 'bool'"))
+        ?.current,
+    ).toBe(true);
+    expect(
+      parseInequivalentArgument(
+        refusal("'x-single-active-consumer' for queue 'q' in vhost '/': received the value 'fibrpc-probe' of type 'longstr' but current is none"),
+      ),
+    ).toEqual({ name: "x-single-active-consumer", current: undefined });
+    expect(parseInequivalentArgument(refusal("'durable' for queue 'q' in vhost '/': received 'true' but current is 'false'"))).toEqual({
+      name: "durable",
+      current: false,
+    });
+    expect(parseInequivalentArgument(refusal("'x-queue-type' for queue 'q' in vhost '/': received 'quorum' but current is 'stream'"))).toEqual({
+      name: "x-queue-type",
+      current: "stream",
+    });
   });
 
   test("a queue name with quotes and 'but current is' in it does not confuse it", () => {
-    expect(parseInequivalentArgument(refusal("'x-max-length' for queue 'a 'b' but current is 'c' in vhost '/': received none but current is the value '3' of type 'byte'"))?.current).toBe(3);
+    expect(
+      parseInequivalentArgument(
+        refusal("'x-max-length' for queue 'a 'b' but current is 'c' in vhost '/': received none but current is the value '3' of type 'byte'"),
+      )?.current,
+    ).toBe(3);
   });
 
   test("anything else, or a value it could not send back as it was, is not read", () => {
-    expect(parseInequivalentArgument('Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - invalid arg \'x-single-active-consumer\' for queue \'q\' in vhost \'/\': {unacceptable_type,longstr}"')).toBeUndefined();
-    expect(parseInequivalentArgument(refusal("'x-weird' for queue 'q' in vhost '/': received none but current is the value '1.5' of type 'double'"))).toBeUndefined();
+    expect(
+      parseInequivalentArgument(
+        "Operation failed: QueueDeclare; 406 (PRECONDITION-FAILED) with message \"PRECONDITION_FAILED - invalid arg 'x-single-active-consumer' for queue 'q' in vhost '/': {unacceptable_type,longstr}\"",
+      ),
+    ).toBeUndefined();
+    expect(
+      parseInequivalentArgument(refusal("'x-weird' for queue 'q' in vhost '/': received none but current is the value '1.5' of type 'double'")),
+    ).toBeUndefined();
     expect(parseInequivalentArgument("Channel closed by server: 403 (ACCESS-REFUSED)")).toBeUndefined();
   });
 
@@ -46,7 +78,13 @@ describe("describeRequestLimits", () => {
   });
 
   test("each limit that can drop or refuse a request is named with its argument", () => {
-    const limits = describeRequestLimits({ "x-max-length": 10, "x-overflow": "reject-publish", "x-message-ttl": 5000, "x-delivery-limit": 3, "x-expires": 60000 });
+    const limits = describeRequestLimits({
+      "x-max-length": 10,
+      "x-overflow": "reject-publish",
+      "x-message-ttl": 5000,
+      "x-delivery-limit": 3,
+      "x-expires": 60000,
+    });
     expect(limits).toHaveLength(4);
     expect(limits.join("\n")).toContain("at most 10 requests (x-max-length; new requests are refused when it is full, x-overflow reject-publish)");
     expect(limits.join("\n")).toContain("5000 ms are dropped (x-message-ttl)");
@@ -67,10 +105,17 @@ describe("queueNameProblem", () => {
 
 describe("classifySessionFailure", () => {
   const NODE = "amqp://app:S3cret@rabbit:5672";
-  const refused = Object.assign(new Error("Operation failed: BasicConsume; 403 (ACCESS-REFUSED) with message \"ACCESS_REFUSED - access to queue 'q' in vhost '/' refused for user 'app'\""), { code: 403 });
+  const refused = Object.assign(
+    new Error("Operation failed: BasicConsume; 403 (ACCESS-REFUSED) with message \"ACCESS_REFUSED - access to queue 'q' in vhost '/' refused for user 'app'\""),
+    { code: 403 },
+  );
 
   test("a 403 after the login names the permission the step needed, and is final", () => {
-    for (const [step, permission] of [["declaring the queue", "configure"], ["consuming", "read"], ["publishing", "write"]] as const) {
+    for (const [step, permission] of [
+      ["declaring the queue", "configure"],
+      ["consuming", "read"],
+      ["publishing", "write"],
+    ] as const) {
       const failure = classifySessionFailure(new SessionStepError(step, permission, refused), "q", NODE);
       expect(failure.retryable).toBe(false);
       expect(failure.error).toBeInstanceOf(BrokerRefusedError);
@@ -82,17 +127,26 @@ describe("classifySessionFailure", () => {
 
   test("an exclusive queue (405), a refused request (406, 540) and a field amqplib cannot encode are final too", () => {
     const withCode = (code: number) => Object.assign(new Error(`closed ${code}`), { code });
-    expect(classifySessionFailure(new SessionStepError("consuming", "read", withCode(405)), "q", NODE)).toMatchObject({ retryable: false, error: { kind: "refused" } });
+    expect(classifySessionFailure(new SessionStepError("consuming", "read", withCode(405)), "q", NODE)).toMatchObject({
+      retryable: false,
+      error: { kind: "refused" },
+    });
     expect(classifySessionFailure(new SessionStepError("consuming", "read", withCode(406)), "q", NODE).error).toBeInstanceOf(UsageError);
     expect(classifySessionFailure(new SessionStepError("consuming", "read", withCode(540)), "q", NODE).retryable).toBe(false);
     const encode = new TypeError("Field 'queue' is the wrong type; must be a string (up to 255 chars)");
-    expect(classifySessionFailure(new SessionStepError("looking up the queue", undefined, encode), "q", NODE)).toMatchObject({ retryable: false, error: { kind: "usage" } });
+    expect(classifySessionFailure(new SessionStepError("looking up the queue", undefined, encode), "q", NODE)).toMatchObject({
+      retryable: false,
+      error: { kind: "usage" },
+    });
   });
 
   test("a lost connection, a queue deleted meanwhile (404) or an internal error are waited out", () => {
     const lost = new Error("Channel ended, no reply will be forthcoming");
     expect(classifySessionFailure(new SessionStepError("consuming", "read", lost), "q", NODE).retryable).toBe(true);
     expect(classifySessionFailure(new SessionStepError("consuming", "read", Object.assign(new Error("404"), { code: 404 })), "q", NODE).retryable).toBe(true);
-    expect(classifySessionFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "q", NODE)).toMatchObject({ retryable: true, error: { kind: "unreachable" } });
+    expect(classifySessionFailure(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "q", NODE)).toMatchObject({
+      retryable: true,
+      error: { kind: "unreachable" },
+    });
   });
 });

@@ -25,7 +25,6 @@ describe("scrubSecret with awkward passwords", () => {
   });
 });
 
-
 describe("scrubSecrets: a list of URLs", () => {
   test("every URL's password goes, not only the first's", () => {
     const urls = ["amqp://a:first-secret@n1:5672", "amqp://b:second-secret@n2:5672"];

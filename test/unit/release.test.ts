@@ -1,14 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import pkg from "../../package.json" with { type: "json" };
-import {
-  archiveEntries,
-  archiveFileName,
-  RELEASE_TARGETS,
-  releaseFileName,
-  sha256sumsText,
-  sizesTable,
-  type PublishedFile,
-} from "../../scripts/release.ts";
+import { archiveEntries, archiveFileName, RELEASE_TARGETS, releaseFileName, sha256sumsText, sizesTable, type PublishedFile } from "../../scripts/release.ts";
 
 describe("release naming and checksums", () => {
   test("binaries are named fibrpc-<os>-<arch>[-variant], .exe on Windows", () => {
@@ -54,7 +46,12 @@ describe("release naming and checksums", () => {
   });
 
   test("sha256sums.txt lines are '<hash>  <file>' as sha256sum -c expects", () => {
-    expect(sha256sumsText([{ file: "a", sha256: "00ff" }, { file: "b.exe", sha256: "ab" }])).toBe("00ff  a\nab  b.exe\n");
+    expect(
+      sha256sumsText([
+        { file: "a", sha256: "00ff" },
+        { file: "b.exe", sha256: "ab" },
+      ]),
+    ).toBe("00ff  a\nab  b.exe\n");
   });
 
   test("the sizes table puts each archive beside its binary", () => {

@@ -61,3 +61,49 @@ describe("PoisonLedger", () => {
     expect(ledger.isSuspect("c")).toBe(true);
   });
 });
+
+describe("triageRequest: reasons and edges", () => {
+  test("each drop says why, in the field the worker's metrics read and in the words its log shows", () => {
+    expect(triageRequest(facts({ replyTo: undefined }), NOW, 1000)).toEqual({
+      action: "drop",
+      why: "no-reply-to",
+      level: "warn",
+      reason: "request without reply_to cannot be answered; acked and dropped",
+    });
+    const long = `q-${"x".repeat(200)}`;
+    expect(triageRequest(facts({ replyTo: long, poisoned: true }), NOW, 1000)).toEqual({
+      action: "drop",
+      why: "poisoned",
+      level: "warn",
+      reason: `replying to '${long.slice(0, 80)}' made the broker close the channel twice; acked without an answer`,
+    });
+    const sentSeconds = Math.floor(NOW / 1000) - 10;
+    expect(triageRequest(facts({ timestamp: sentSeconds, expiration: "1000" }), NOW, 1000)).toEqual({
+      action: "drop",
+      why: "expired",
+      level: "debug",
+      reason: "request expired before it was taken; acked, not computed",
+    });
+  });
+
+  test("a request taken at its very deadline is still computed", () => {
+    const sentSeconds = Math.floor(NOW / 1000) - 10;
+    const exactly = NOW - (sentSeconds + 1) * 1000; // the TTL that puts the deadline at NOW
+    expect(triageRequest(facts({ timestamp: sentSeconds, expiration: String(exactly) }), NOW, 1000)).toMatchObject({ action: "compute" });
+    expect(triageRequest(facts({ timestamp: sentSeconds, expiration: String(exactly - 1) }), NOW, 1000)).toMatchObject({ action: "drop" });
+  });
+});
+
+describe("PoisonLedger.keyOf", () => {
+  test("one key per correlation id and reply_to, so one request's strikes are not another's", () => {
+    const keys = new Set([
+      PoisonLedger.keyOf("1", "a"),
+      PoisonLedger.keyOf("1", "b"),
+      PoisonLedger.keyOf("2", "a"),
+      PoisonLedger.keyOf(undefined, "a"),
+      PoisonLedger.keyOf("1", undefined),
+    ]);
+    expect(keys.size).toBe(5);
+    expect(PoisonLedger.keyOf("1", "a")).toBe(PoisonLedger.keyOf("1", "a"));
+  });
+});

@@ -16,7 +16,15 @@ describe("directReplyNode", () => {
   });
 
   test("anything else names no node", () => {
-    for (const address of ["rpc_reply", "amq.gen-abc", "amq.rabbitmq.reply-to", "amq.rabbitmq.reply-to.garbage", "amq.rabbitmq.reply-to.", "amq.rabbitmq.reply-to.g1h2AA1y", "amq.rabbitmq.reply-to.!!!"]) {
+    for (const address of [
+      "rpc_reply",
+      "amq.gen-abc",
+      "amq.rabbitmq.reply-to",
+      "amq.rabbitmq.reply-to.garbage",
+      "amq.rabbitmq.reply-to.",
+      "amq.rabbitmq.reply-to.g1h2AA1y",
+      "amq.rabbitmq.reply-to.!!!",
+    ]) {
       expect(directReplyNode(address)).toBeUndefined();
     }
   });

@@ -12,8 +12,27 @@ import { maskUrlInput, redactUrl, scrubSecrets } from "../../src/redact.ts";
 const MARKER = "Mrk9Secret";
 const SCHEMES = ["", "amqp://", "amqps://", "AMQP://", "amqp:/", "amqp:", "amqp//", "//", "http://", "amqp:///", "tcp://"];
 const USERS = ["u", "", "app.user", "a%20b", "u:v"];
-const AROUND = [["", ""], ["x", ""], ["", "%40y"], ["p@", ""], ["", "#z"], ["", "/w"], ["", "?q"]] as const;
-const AFTER = ["", "@127.0.0.1", "@127.0.0.1:5672", "@host:99999", "@host/vh?heartbeat=abc", "@host?foo=bar", "@@host", "@host@other:1", "@:5672", "@host#frag"];
+const AROUND = [
+  ["", ""],
+  ["x", ""],
+  ["", "%40y"],
+  ["p@", ""],
+  ["", "#z"],
+  ["", "/w"],
+  ["", "?q"],
+] as const;
+const AFTER = [
+  "",
+  "@127.0.0.1",
+  "@127.0.0.1:5672",
+  "@host:99999",
+  "@host/vh?heartbeat=abc",
+  "@host?foo=bar",
+  "@@host",
+  "@host@other:1",
+  "@:5672",
+  "@host#frag",
+];
 
 function* malformedUrls(): Generator<{ url: string; password: string }> {
   for (const scheme of SCHEMES) {

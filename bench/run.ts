@@ -40,14 +40,23 @@ const queueFor = (key: string): string => `fibrpc-bench-${key}-${RUN_ID}`;
 
 const tools = await prepare({ rebuild: flags.rebuild });
 const httpPort = freePort();
-const fibrpcServe = (...extra: string[]) => (q: string) => [FIBRPC, "serve", "--queue", q, "--max-n", "1000000", "--log-level", "warn", ...extra];
+const fibrpcServe =
+  (...extra: string[]) =>
+  (q: string) => [FIBRPC, "serve", "--queue", q, "--max-n", "1000000", "--log-level", "warn", ...extra];
 
 const SERVERS: ServerSpec[] = [
   { key: "fibrpc", label: "fibrpc serve (prefetch 64)", kind: "classic", argv: fibrpcServe() },
   { key: "go-tutorial", label: "Go tutorial (prefetch 1)", kind: "classic", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "1"] },
   { key: "go-tuned", label: "Go tuned (prefetch 64)", kind: "classic", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "64"] },
   ...(tools.node
-    ? [{ key: "amqplib-node", label: "amqplib on Node (prefetch 64)", kind: "classic" as const, argv: (q: string) => ["node", "bench/baselines/amqplib-server.mjs", q, "64"] }]
+    ? [
+        {
+          key: "amqplib-node",
+          label: "amqplib on Node (prefetch 64)",
+          kind: "classic" as const,
+          argv: (q: string) => ["node", "bench/baselines/amqplib-server.mjs", q, "64"],
+        },
+      ]
     : []),
   { key: "fibrpc-quorum", label: "fibrpc serve (prefetch 64)", kind: "quorum", argv: fibrpcServe() },
   { key: "go-tuned-quorum", label: "Go tuned (prefetch 64)", kind: "quorum", argv: (q) => [GO_SERVER, "-queue", q, "-prefetch", "64"] },
@@ -115,7 +124,10 @@ try {
 
   log("large n");
   const large = [];
-  for (const [n, requests] of [[100_000, 20], [1_000_000, 5]] as const) {
+  for (const [n, requests] of [
+    [100_000, 20],
+    [1_000_000, 5],
+  ] as const) {
     // What the worker does per request: the BigInt by fast doubling, then its decimal text.
     const bigintMs: number[] = [];
     const decimalMs: number[] = [];

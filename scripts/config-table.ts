@@ -38,7 +38,7 @@ function rowsOf(): Row[] {
         known.commands.push(command);
         continue;
       }
-      const fallback = "fallback" in arg && arg.fallback !== undefined ? String(arg.fallback) : undefined;
+      const fallback = "fallback" in arg && (typeof arg.fallback === "string" || typeof arg.fallback === "boolean") ? String(arg.fallback) : undefined;
       const legacyEnv = "legacyEnv" in arg && typeof arg.legacyEnv === "string" ? arg.legacyEnv : undefined;
       const alias = "alias" in arg && typeof arg.alias === "string" ? `-${arg.alias}/` : "";
       const repeatable = "repeatable" in arg && arg.repeatable === true ? "` (repeatable)" : "`";

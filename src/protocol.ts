@@ -20,7 +20,8 @@ export const MAX_REQUEST_BYTES = 32;
 export type ErrorCode = "INVALID_ARGUMENT" | "OUT_OF_RANGE" | "INTERNAL";
 
 export interface ErrorBody {
-  code: ErrorCode | string;
+  /** An ErrorCode when fibrpc sent it; another program's worker may send any code. */
+  code: string;
   message: string;
 }
 
@@ -137,12 +138,7 @@ function isErrorEnvelope(value: unknown): value is { error: ErrorBody } {
   if (typeof value !== "object" || value === null || !("error" in value)) return false;
   const error: unknown = value.error;
   return (
-    typeof error === "object" &&
-    error !== null &&
-    "code" in error &&
-    typeof error.code === "string" &&
-    "message" in error &&
-    typeof error.message === "string"
+    typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" && "message" in error && typeof error.message === "string"
   );
 }
 

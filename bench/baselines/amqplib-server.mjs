@@ -24,7 +24,13 @@ const channel = await connection.createChannel();
 // first); declared here, durable, only when missing (a passive declare of a missing queue closes its channel).
 const probe = await connection.createChannel();
 probe.on("error", () => {});
-if (!(await probe.checkQueue(queue).then(() => true, () => false))) await channel.assertQueue(queue, { durable: true });
+if (
+  !(await probe.checkQueue(queue).then(
+    () => true,
+    () => false,
+  ))
+)
+  await channel.assertQueue(queue, { durable: true });
 await channel.prefetch(prefetch);
 console.error(` [x] Awaiting RPC requests on ${queue} (prefetch ${prefetch})`);
 await channel.consume(queue, (message) => {

@@ -58,10 +58,7 @@ export async function wallTimes(
   return options.hyperfine ? await withHyperfine(commands, options) : await byRepeatedSpawns(commands, options);
 }
 
-async function withHyperfine(
-  commands: { label: string; argv: string[] }[],
-  options: { runs: number; warmup: number },
-): Promise<WallTime[]> {
+async function withHyperfine(commands: { label: string; argv: string[] }[], options: { runs: number; warmup: number }): Promise<WallTime[]> {
   const dir = mkdtempSync(join(tmpdir(), "fibrpc-bench-"));
   const exported = join(dir, "hyperfine.json");
   try {
@@ -81,10 +78,7 @@ function shellQuote(word: string): string {
   return /^[\w./=:-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-async function byRepeatedSpawns(
-  commands: { label: string; argv: string[] }[],
-  options: { runs: number; warmup: number },
-): Promise<WallTime[]> {
+async function byRepeatedSpawns(commands: { label: string; argv: string[] }[], options: { runs: number; warmup: number }): Promise<WallTime[]> {
   const times = new Map(commands.map(({ label }) => [label, [] as number[]]));
   for (let round = 0; round < options.warmup + options.runs; round++) {
     // Interleaved, so a burst of load from elsewhere hits every command alike.

@@ -51,12 +51,18 @@ export function buildReport(figures: Figures, sizes: { driveRequests: number; st
   const workerRows = figures.servers.map(({ spec, at64, at1, idleRssMb, loadRssMb }) => [
     `${spec.label}, ${spec.kind}`,
     rate(med(at64, (s) => s.callsPerSecond)),
-    ratio(rate64(fibrpcOn(spec)), med(at64, (s) => s.callsPerSecond)),
+    ratio(
+      rate64(fibrpcOn(spec)),
+      med(at64, (s) => s.callsPerSecond),
+    ),
     ms(med(at64, (s) => s.latencyMs?.p50 ?? Number.NaN)),
     ms(med(at64, (s) => s.latencyMs?.p99 ?? Number.NaN)),
     rate(med(at1, (s) => s.callsPerSecond)),
     ms(med(at1, (s) => s.latencyMs?.p50 ?? Number.NaN)),
-    ratio(p50at1(fibrpcOn(spec)), med(at1, (s) => s.latencyMs?.p50 ?? Number.NaN)),
+    ratio(
+      p50at1(fibrpcOn(spec)),
+      med(at1, (s) => s.latencyMs?.p50 ?? Number.NaN),
+    ),
     mb(idleRssMb),
     mb(Math.max(...loadRssMb)),
   ]);
@@ -66,15 +72,35 @@ export function buildReport(figures: Figures, sizes: { driveRequests: number; st
 
   const targets = [
     ["serve @64 vs Go tuned, classic", ratio(rate64("fibrpc"), rate64("go-tuned")), "≥ 1.0×", verdict(rate64("fibrpc") / rate64("go-tuned"), { atLeast: 1 })],
-    ["serve @64 vs Go tuned, quorum", ratio(rate64("fibrpc-quorum"), rate64("go-tuned-quorum")), "≥ 1.0×", verdict(rate64("fibrpc-quorum") / rate64("go-tuned-quorum"), { atLeast: 1 })],
+    [
+      "serve @64 vs Go tuned, quorum",
+      ratio(rate64("fibrpc-quorum"), rate64("go-tuned-quorum")),
+      "≥ 1.0×",
+      verdict(rate64("fibrpc-quorum") / rate64("go-tuned-quorum"), { atLeast: 1 }),
+    ],
     ["serve @64 vs Go tutorial", ratio(rate64("fibrpc"), rate64("go-tutorial")), "≥ 5×", verdict(rate64("fibrpc") / rate64("go-tutorial"), { atLeast: 5 })],
-    ["serve p50 @1 vs Go tutorial", ratio(p50at1("fibrpc"), p50at1("go-tutorial")), "≤ 1.2×", verdict(p50at1("fibrpc") / p50at1("go-tutorial"), { atMost: 1.2 })],
+    [
+      "serve p50 @1 vs Go tutorial",
+      ratio(p50at1("fibrpc"), p50at1("go-tutorial")),
+      "≤ 1.2×",
+      verdict(p50at1("fibrpc") / p50at1("go-tutorial"), { atMost: 1.2 }),
+    ],
     ["serve --http scraped vs plain @64", ratio(rate64("fibrpc-http"), rate64("fibrpc-quorum")), "≥ 0.95×", verdict(httpRatio, { atLeast: 0.95 })],
     ["serve --http idle RSS growth", mb(httpRssGrowth), "< 10 MB", verdict(httpRssGrowth, { atMost: 10 })],
-    ["fibrpc call 30 vs Go client", ratio(wallOf("fibrpc call"), wallOf("Go client")), "≤ 1.5×", verdict(wallOf("fibrpc call") / wallOf("Go client"), { atMost: 1.5 })],
+    [
+      "fibrpc call 30 vs Go client",
+      ratio(wallOf("fibrpc call"), wallOf("Go client")),
+      "≤ 1.5×",
+      verdict(wallOf("fibrpc call") / wallOf("Go client"), { atMost: 1.5 }),
+    ],
     ["bench drive vs Go load loop", ratio(benchRate, goRate), "≥ 1.0×", verdict(benchRate / goRate, { atLeast: 1 })],
     ["call - vs Go load loop @64", ratio(streamRate, goRate), "≥ 0.8×", verdict(streamRate / goRate, { atLeast: 0.8 })],
-    ["call - vs shell loop of calls", ratio(streamRate, figures.shellCallsPerSecond), "≥ 100×", verdict(streamRate / figures.shellCallsPerSecond, { atLeast: 100 })],
+    [
+      "call - vs shell loop of calls",
+      ratio(streamRate, figures.shellCallsPerSecond),
+      "≥ 100×",
+      verdict(streamRate / figures.shellCallsPerSecond, { atLeast: 100 }),
+    ],
     ["F(10^6) in the worker", ms(f1e6?.computeMs ?? Number.NaN), "< 50 ms", verdict(f1e6?.computeMs ?? Number.NaN, { atMost: 50 })],
     ["serve idle RSS", mb(idle("fibrpc")), "< 80 MB", verdict(idle("fibrpc"), { atMost: 80 })],
   ];

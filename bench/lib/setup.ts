@@ -58,10 +58,7 @@ async function ensureBroker(): Promise<void> {
 
 export async function prepare(options: { rebuild: boolean }): Promise<Tools> {
   await ensureBroker();
-  const missing = [
-    ...(has("go") ? [] : ["golang-go"]),
-    ...(existsSync(AMQP091) ? [] : ["golang-github-rabbitmq-amqp091-go-dev"]),
-  ];
+  const missing = [...(has("go") ? [] : ["golang-go"]), ...(existsSync(AMQP091) ? [] : ["golang-github-rabbitmq-amqp091-go-dev"])];
   if (!aptInstall(missing)) throw new Error("Go and amqp091-go are needed for the baselines");
   if (!has("hyperfine")) aptInstall(["hyperfine"]);
 
@@ -70,7 +67,10 @@ export async function prepare(options: { rebuild: boolean }): Promise<Tools> {
     run([BUN, "scripts/build.ts"]);
   }
   mkdirSync(BUILD_DIR, { recursive: true });
-  for (const [name, out] of [["go-server", GO_SERVER], ["go-client", GO_CLIENT]] as const) {
+  for (const [name, out] of [
+    ["go-server", GO_SERVER],
+    ["go-client", GO_CLIENT],
+  ] as const) {
     const source = resolve(ROOT, `bench/baselines/${name}/main.go`);
     if (!options.rebuild && existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) continue;
     log(`building the Go baseline ${name}`);

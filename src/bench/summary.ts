@@ -51,14 +51,17 @@ export function summarize(input: SummaryInput): BenchSummary {
     errors,
     elapsedSeconds: round(seconds, 3),
     callsPerSecond: seconds > 0 ? round(calls / seconds, 1) : 0,
-    latencyMs: latency.count === 0 ? null : {
-      min: round(latency.minMs, 3),
-      mean: round(latency.meanMs, 3),
-      p50: round(latency.percentileMs(0.5), 3),
-      p90: round(latency.percentileMs(0.9), 3),
-      p99: round(latency.percentileMs(0.99), 3),
-      max: round(latency.maxMs, 3),
-    },
+    latencyMs:
+      latency.count === 0
+        ? null
+        : {
+            min: round(latency.minMs, 3),
+            mean: round(latency.meanMs, 3),
+            p50: round(latency.percentileMs(0.5), 3),
+            p90: round(latency.percentileMs(0.9), 3),
+            p99: round(latency.percentileMs(0.99), 3),
+            max: round(latency.maxMs, 3),
+          },
   };
 }
 

@@ -100,11 +100,7 @@ class CallStream {
       this.settle({ line: line.number, ok: false, error: new UsageError(`line ${line.number}: ${error.message}`) });
       return;
     }
-    this.options.engine.send(
-      requestBody(n),
-      (outcome) => this.settle({ ...callOutcome(n, outcome), line: line.number }),
-      Date.now() + this.options.timeoutMs,
-    );
+    this.options.engine.send(requestBody(n), (outcome) => this.settle({ ...callOutcome(n, outcome), line: line.number }), Date.now() + this.options.timeoutMs);
   }
 
   private settle(answer: Answer & { line: number }): void {

@@ -84,5 +84,4 @@ export function passwordOnCommandLine(resolved: ResolvedUrls): boolean {
   });
 }
 
-export const PASSWORD_ON_COMMAND_LINE_WARNING =
-  `a password given with --url is visible to other users of this machine (ps); put the URL in a file and point ${URL_FILE_ENV} (or --url-file) at it`;
+export const PASSWORD_ON_COMMAND_LINE_WARNING = `a password given with --url is visible to other users of this machine (ps); put the URL in a file and point ${URL_FILE_ENV} (or --url-file) at it`;

@@ -102,9 +102,7 @@ export class Options<A extends ArgsDef> {
     const legacy = def.legacyEnv === undefined ? undefined : this.env[def.legacyEnv];
     if (legacy !== undefined && def.legacyEnv !== undefined) {
       this.warnings.push(
-        current === undefined
-          ? `${def.legacyEnv} is deprecated: set ${def.env} instead`
-          : `${def.legacyEnv} is deprecated and ignored: ${def.env} is set`,
+        current === undefined ? `${def.legacyEnv} is deprecated: set ${def.env} instead` : `${def.legacyEnv} is deprecated and ignored: ${def.env} is set`,
       );
     }
     if (current !== undefined) return nonEmpty({ text: current, from: `${def.env} (for --${def.name})` });

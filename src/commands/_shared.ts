@@ -60,7 +60,9 @@ function tlsOptionsFrom(read: BrokerSettings, urls: readonly string[]): TlsOptio
   const insecure = read.flag("insecure");
   if (ca === undefined && cert === undefined && key === undefined && !insecure) return undefined;
   if (!urls.every((url) => /^amqps:/i.test(url))) {
-    throw new UsageError("--ca, --cert, --key and --insecure (or FIBRPC_CA, FIBRPC_CERT, FIBRPC_KEY, FIBRPC_INSECURE) need an amqps:// URL, for every node listed");
+    throw new UsageError(
+      "--ca, --cert, --key and --insecure (or FIBRPC_CA, FIBRPC_CERT, FIBRPC_KEY, FIBRPC_INSECURE) need an amqps:// URL, for every node listed",
+    );
   }
   if ((cert === undefined) !== (key === undefined)) throw new UsageError("--cert and --key go together: give both or neither");
   if (insecure) {

@@ -21,15 +21,31 @@ import { brokerArgs, brokerOptionsFrom, queueFrom } from "./_shared.ts";
 
 const healthArgs = commandArgs("health", {
   ...brokerArgs,
-  "min-consumers": option({ description: "CRITICAL below this many consumers on the queue", fallback: DEFAULT_THRESHOLD_TEXTS.minConsumers, valueHint: "count" }),
-  "backlog-warning": option({ description: "WARNING when messages ready fall outside this range", fallback: DEFAULT_THRESHOLD_TEXTS.backlogWarning, valueHint: "range" }),
-  "backlog-critical": option({ description: "CRITICAL when messages ready fall outside this range", fallback: DEFAULT_THRESHOLD_TEXTS.backlogCritical, valueHint: "range" }),
+  "min-consumers": option({
+    description: "CRITICAL below this many consumers on the queue",
+    fallback: DEFAULT_THRESHOLD_TEXTS.minConsumers,
+    valueHint: "count",
+  }),
+  "backlog-warning": option({
+    description: "WARNING when messages ready fall outside this range",
+    fallback: DEFAULT_THRESHOLD_TEXTS.backlogWarning,
+    valueHint: "range",
+  }),
+  "backlog-critical": option({
+    description: "CRITICAL when messages ready fall outside this range",
+    fallback: DEFAULT_THRESHOLD_TEXTS.backlogCritical,
+    valueHint: "range",
+  }),
   "rtt-warning": option({
     description: "WARNING when the probe's round trip (seconds, or 500ms) falls outside this range",
     fallback: DEFAULT_THRESHOLD_TEXTS.rttWarning,
     valueHint: "range",
   }),
-  "rtt-critical": option({ description: "CRITICAL when the probe's round trip falls outside this range", fallback: DEFAULT_THRESHOLD_TEXTS.rttCritical, valueHint: "range" }),
+  "rtt-critical": option({
+    description: "CRITICAL when the probe's round trip falls outside this range",
+    fallback: DEFAULT_THRESHOLD_TEXTS.rttCritical,
+    valueHint: "range",
+  }),
   timeout: option({ description: "UNKNOWN if the whole check has not finished after this long", fallback: "10s", valueHint: "duration", alias: "t" }),
   probe: flag({ description: "Send one real request, F(90), and check its answer and round trip; --no-probe skips it", fallback: true }),
   json: flag({ description: "One JSON object on stdout instead of the status line" }),
@@ -50,7 +66,13 @@ function thresholdsFrom(read: Options<typeof healthArgs>): Thresholds {
       rttWarning: rttWarning?.text ?? DEFAULT_THRESHOLD_TEXTS.rttWarning,
       rttCritical: rttCritical?.text ?? DEFAULT_THRESHOLD_TEXTS.rttCritical,
     },
-    { minConsumers: minConsumers?.from, backlogWarning: backlogWarning?.from, backlogCritical: backlogCritical?.from, rttWarning: rttWarning?.from, rttCritical: rttCritical?.from },
+    {
+      minConsumers: minConsumers?.from,
+      backlogWarning: backlogWarning?.from,
+      backlogCritical: backlogCritical?.from,
+      rttWarning: rttWarning?.from,
+      rttCritical: rttCritical?.from,
+    },
   );
 }
 

@@ -14,8 +14,18 @@ const MAX_N_LIMIT = 10_000_000;
 
 const serveArgs = commandArgs("serve", {
   ...brokerArgs,
-  prefetch: option({ description: "Requests taken from the queue ahead of being answered", fallback: String(DEFAULT_PREFETCH), valueHint: "count", legacyUnprefixedEnv: true }),
-  "max-n": option({ description: "Largest n answered; above it callers get OUT_OF_RANGE", fallback: String(DEFAULT_MAX_N), valueHint: "n", legacyUnprefixedEnv: true }),
+  prefetch: option({
+    description: "Requests taken from the queue ahead of being answered",
+    fallback: String(DEFAULT_PREFETCH),
+    valueHint: "count",
+    legacyUnprefixedEnv: true,
+  }),
+  "max-n": option({
+    description: "Largest n answered; above it callers get OUT_OF_RANGE",
+    fallback: String(DEFAULT_MAX_N),
+    valueHint: "n",
+    legacyUnprefixedEnv: true,
+  }),
   "drain-timeout": option({ description: "On shutdown, how long to finish in-flight work", fallback: "10s", valueHint: "duration", legacyUnprefixedEnv: true }),
   "queue-type": option({
     description: "Kind of durable queue to declare when it does not exist (an existing queue is used as it is)",

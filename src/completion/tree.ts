@@ -60,10 +60,7 @@ async function argsOf(command: CommandDef): Promise<ArgsDef> {
  * itself, are left out). `positionalChoices` gives the fixed values of positional arguments,
  * by command and argument name (citty has no choices for positionals).
  */
-export async function completionTree(
-  root: CommandDef,
-  positionalChoices: Record<string, Record<string, readonly string[]>> = {},
-): Promise<RootCommand> {
+export async function completionTree(root: CommandDef, positionalChoices: Record<string, Record<string, readonly string[]>> = {}): Promise<RootCommand> {
   const meta = await resolve(root.meta ?? {});
   const all = (await resolve<SubCommandsDef | undefined>(root.subCommands as Resolvable<SubCommandsDef | undefined>)) ?? {};
   const visible: Record<string, CommandDef> = {};

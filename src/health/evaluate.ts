@@ -72,12 +72,7 @@ function probeReasons(probe: ProbeResult, thresholds: Thresholds): Reason[] {
 }
 
 /** CRITICAL when the critical range alerts, else WARNING when the warning range does. */
-function leveled(
-  value: number,
-  critical: Range,
-  warning: Range,
-  unit = "",
-): { state: "CRITICAL" | "WARNING"; breach: string } | undefined {
+function leveled(value: number, critical: Range, warning: Range, unit = ""): { state: "CRITICAL" | "WARNING"; breach: string } | undefined {
   if (alerts(critical, value)) return { state: "CRITICAL", breach: `${describeBreach(critical, value)}${unit} (critical)` };
   if (alerts(warning, value)) return { state: "WARNING", breach: `${describeBreach(warning, value)}${unit} (warning)` };
   return undefined;

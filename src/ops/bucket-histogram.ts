@@ -15,7 +15,7 @@ export class BucketHistogram {
     if (bounds.some((bound, index) => index > 0 && bound <= (bounds[index - 1] ?? bound))) {
       throw new Error("histogram bounds must increase");
     }
-    this.counts = new Array<number>(bounds.length + 1).fill(0);
+    this.counts = Array.from({ length: bounds.length + 1 }, () => 0);
   }
 
   observe(value: number): void {

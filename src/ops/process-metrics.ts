@@ -17,15 +17,35 @@ export function processFamilies(): MetricFamily[] {
   const openFds = countOpenFds();
   const maxFds = maxOpenFiles();
   const families: MetricFamily[] = [
-    { name: "process_cpu_seconds", type: "counter", unit: "seconds", help: "Total user and system CPU time spent in seconds.", samples: [{ value: (cpu.user + cpu.system) / 1e6 }] },
+    {
+      name: "process_cpu_seconds",
+      type: "counter",
+      unit: "seconds",
+      help: "Total user and system CPU time spent in seconds.",
+      samples: [{ value: (cpu.user + cpu.system) / 1e6 }],
+    },
     { name: "process_resident_memory_bytes", type: "gauge", unit: "bytes", help: "Resident memory size in bytes.", samples: [{ value: residentBytes }] },
-    { name: "process_start_time_seconds", type: "gauge", unit: "seconds", help: "Start time of the process since unix epoch in seconds.", samples: [{ value: Math.round(START_TIME_SECONDS * 1000) / 1000 }] },
+    {
+      name: "process_start_time_seconds",
+      type: "gauge",
+      unit: "seconds",
+      help: "Start time of the process since unix epoch in seconds.",
+      samples: [{ value: Math.round(START_TIME_SECONDS * 1000) / 1000 }],
+    },
   ];
   if (virtualBytes !== undefined) {
-    families.push({ name: "process_virtual_memory_bytes", type: "gauge", unit: "bytes", help: "Virtual memory size in bytes.", samples: [{ value: virtualBytes }] });
+    families.push({
+      name: "process_virtual_memory_bytes",
+      type: "gauge",
+      unit: "bytes",
+      help: "Virtual memory size in bytes.",
+      samples: [{ value: virtualBytes }],
+    });
   }
-  if (openFds !== undefined) families.push({ name: "process_open_fds", type: "gauge", help: "Number of open file descriptors.", samples: [{ value: openFds }] });
-  if (maxFds !== undefined) families.push({ name: "process_max_fds", type: "gauge", help: "Maximum number of open file descriptors.", samples: [{ value: maxFds }] });
+  if (openFds !== undefined)
+    families.push({ name: "process_open_fds", type: "gauge", help: "Number of open file descriptors.", samples: [{ value: openFds }] });
+  if (maxFds !== undefined)
+    families.push({ name: "process_max_fds", type: "gauge", help: "Maximum number of open file descriptors.", samples: [{ value: maxFds }] });
   return families;
 }
 

@@ -60,7 +60,12 @@ export class WorkerMetrics implements WorkerObserver {
     }));
     const { connected } = status;
     return [
-      { name: "fibrpc_requests", type: "counter", help: "Requests taken from the queue, by how they ended (ok, error with its code, expired, dropped).", samples: requests },
+      {
+        name: "fibrpc_requests",
+        type: "counter",
+        help: "Requests taken from the queue, by how they ended (ok, error with its code, expired, dropped).",
+        samples: requests,
+      },
       {
         name: "fibrpc_request_duration_seconds",
         type: "histogram",
@@ -75,13 +80,33 @@ export class WorkerMetrics implements WorkerObserver {
         help: "From a request's AMQP timestamp (whole seconds) to its delivery, for requests that carry one.",
         histograms: [this.queueWait.sample(queue)],
       },
-      { name: "fibrpc_redelivered", type: "counter", help: "Requests the broker had delivered before (to this worker or another).", samples: [{ labels: queue, value: this.redelivered }] },
+      {
+        name: "fibrpc_redelivered",
+        type: "counter",
+        help: "Requests the broker had delivered before (to this worker or another).",
+        samples: [{ labels: queue, value: this.redelivered }],
+      },
       { name: "fibrpc_reconnects", type: "counter", help: "Connections made again after one was lost.", samples: [{ value: this.reconnects }] },
       { name: "fibrpc_in_flight", type: "gauge", help: "Requests taken from the queue and not yet acked.", samples: [{ value: status.inFlight }] },
       { name: "fibrpc_prefetch", type: "gauge", help: "Requests the worker may hold unacked (--prefetch).", samples: [{ value: status.prefetch }] },
-      { name: "fibrpc_broker_connected", type: "gauge", help: "1 while the worker holds a connection to a broker node.", samples: [{ value: connected ? 1 : 0 }] },
-      { name: "fibrpc_draining", type: "gauge", help: "1 while the worker shuts down: no new requests, finishing those in flight.", samples: [{ value: status.state === "draining" ? 1 : 0 }] },
-      { name: "fibrpc_build_info", type: "gauge", help: "The fibrpc build: always 1, the version and commit in the labels.", samples: [{ labels: this.build, value: 1 }] },
+      {
+        name: "fibrpc_broker_connected",
+        type: "gauge",
+        help: "1 while the worker holds a connection to a broker node.",
+        samples: [{ value: connected ? 1 : 0 }],
+      },
+      {
+        name: "fibrpc_draining",
+        type: "gauge",
+        help: "1 while the worker shuts down: no new requests, finishing those in flight.",
+        samples: [{ value: status.state === "draining" ? 1 : 0 }],
+      },
+      {
+        name: "fibrpc_build_info",
+        type: "gauge",
+        help: "The fibrpc build: always 1, the version and commit in the labels.",
+        samples: [{ labels: this.build, value: 1 }],
+      },
     ];
   }
 

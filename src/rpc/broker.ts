@@ -116,16 +116,7 @@ export function mostTellingFailure(failures: readonly FibrpcError[]): FibrpcErro
   return new BrokerUnreachableError(`no broker node reachable: ${failures.map((failure) => failure.message).join("; ")}`, { cause: first });
 }
 
-const UNREACHABLE_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ETIMEDOUT",
-  "EPIPE",
-]);
+const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EPIPE"]);
 
 /** OpenSSL's verification results as Node and Bun report them, and a name that does not match. */
 const CERTIFICATE_REJECTED = /^(UNABLE_TO_|SELF_SIGNED_CERT|DEPTH_ZERO_SELF_SIGNED|CERT_|ERR_TLS_CERT_ALTNAME_INVALID$)/;
@@ -143,7 +134,7 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
 
   if (/ACCESS[-_]REFUSED|403/.test(raw)) {
     // A channel closed with 403 comes after a good login: the user lacks a permission.
-    const what = /^Channel closed/.test(raw) ? "refused an operation: this user lacks a permission" : "refused the login: wrong user or password";
+    const what = raw.startsWith("Channel closed") ? "refused an operation: this user lacks a permission" : "refused the login: wrong user or password";
     return new BrokerRefusedError(`broker at ${where} ${what} (${detail})`, { cause: error });
   }
   if (/RESOURCE[-_]LOCKED|\b405\b/.test(raw)) {
@@ -165,12 +156,12 @@ export function classifyBrokerError(error: unknown, url: string): FibrpcError {
     return new BrokerUnreachableError(`broker unreachable at ${where}: connection refused`, { cause: error });
   }
   if (code !== undefined && CERTIFICATE_REJECTED.test(code)) {
-    return new CertificateRejectedError(
-      `broker unreachable at ${where}: TLS: certificate verify failed (${detail})`,
-      { cause: error, hint: "trust-broker-ca" },
-    );
+    return new CertificateRejectedError(`broker unreachable at ${where}: TLS: certificate verify failed (${detail})`, {
+      cause: error,
+      hint: "trust-broker-ca",
+    });
   }
-  if ((code !== undefined && (/^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED/.test(code))) || /SSL|TLS|certificate/i.test(raw)) {
+  if ((code !== undefined && /^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED/.test(code)) || /SSL|TLS|certificate/i.test(raw)) {
     return new BrokerUnreachableError(`TLS handshake with ${where} failed: ${detail}`, { cause: error });
   }
   if ((code !== undefined && UNREACHABLE_CODES.has(code)) || /timeout|socket|closed|CONNECTION_FORCED|320/i.test(raw)) {

@@ -179,5 +179,3 @@ export class ConsumerSession {
     this.backlog.length = 0;
   }
 }
-
-

@@ -33,12 +33,7 @@ export function queueDeclaration(kind: QueueKind): { durable: true; exclusive: f
  * with (a re-declare with different ones would fail with 406 PRECONDITION_FAILED), and
  * declares it only when it is missing. Returns true when this call declared it.
  */
-export async function adoptOrDeclareQueue(
-  connection: ChannelModel,
-  channel: Channel,
-  queue: string,
-  kind: QueueKind,
-): Promise<boolean> {
+export async function adoptOrDeclareQueue(connection: ChannelModel, channel: Channel, queue: string, kind: QueueKind): Promise<boolean> {
   // A passive declare needs no permission; declaring needs configure.
   if ((await sessionStep("looking up the queue", undefined, () => inspectQueue(connection, queue))) !== null) return false;
   await sessionStep("declaring the queue", "configure", () => channel.assertQueue(queue, queueDeclaration(kind)));

@@ -48,7 +48,11 @@ export class RequestEngine {
   private nextId = 0;
 
   private constructor(private readonly options: EngineOptions) {
-    this.guard = new ServerGuard(options.queue, () => this.link, (error) => this.failEvery(error));
+    this.guard = new ServerGuard(
+      options.queue,
+      () => this.link,
+      (error) => this.failEvery(error),
+    );
   }
 
   /**

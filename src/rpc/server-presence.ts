@@ -121,12 +121,7 @@ export async function awaitServer(inspect: InspectQueue, queue: string, check: S
  * (undefined). A look that fails (connection lost) is no evidence either way: the engine hears of
  * the loss. Returns the function that stops watching.
  */
-export function watchServer(
-  inspect: InspectQueue,
-  queue: string,
-  active: () => boolean,
-  verdict: (gone: NoServerError | undefined) => void,
-): () => void {
+export function watchServer(inspect: InspectQueue, queue: string, active: () => boolean, verdict: (gone: NoServerError | undefined) => void): () => void {
   const judge = new PresenceJudge(true);
   let looking = false;
   const look = async (): Promise<void> => {

@@ -82,9 +82,7 @@ export class FibServer {
       log.warn(`connection lost: ${classifyBrokerError(error, failover.nodeUrl).message}; reconnecting with backoff${this.elsewhere()}`);
     });
     recovering.on("connect-failed", (error: Error) => this.onConnectFailed(error));
-    recovering.on("reconnect-scheduled", ({ attempt, delay }: { attempt: number; delay: number }) =>
-      log.debug(`reconnect attempt ${attempt} in ${delay}ms`),
-    );
+    recovering.on("reconnect-scheduled", ({ attempt, delay }: { attempt: number; delay: number }) => log.debug(`reconnect attempt ${attempt} in ${delay}ms`));
     recovering.on("blocked", (reason: string) => log.warn(`broker blocked this connection (resource alarm: ${reason}); replies wait until it clears`));
     recovering.on("unblocked", () => log.info("broker unblocked this connection"));
     recovering.on("error", () => {}); // every error also arrives as 'disconnect' or 'connect-failed'
@@ -108,7 +106,8 @@ export class FibServer {
     const { log, drainTimeoutMs } = this.options;
     log.info(`shutting down${reason === undefined ? "" : ` on ${reason}`}: consumer cancelled, finishing requests in flight`);
     const report = await within(this.drain(), drainTimeoutMs);
-    if (report === undefined) log.warn(`drain did not finish within ${formatDurationMs(drainTimeoutMs)}; closing anyway (unacked requests go back to the queue)`);
+    if (report === undefined)
+      log.warn(`drain did not finish within ${formatDurationMs(drainTimeoutMs)}; closing anyway (unacked requests go back to the queue)`);
     else log.info(`stopped: ${report.finished} in flight answered, ${report.handedBack} prefetched handed back to the queue`);
     this.state = "stopped";
     this.finished.resolve();
@@ -143,7 +142,10 @@ export class FibServer {
     if (opened === undefined) {
       // A node that accepts the connection but never answers the consume (a stuck election, an
       // overloaded node) must not hold the worker: give up on it, recovery tries the next one.
-      void opening.then(({ session }) => session.abandon(), () => {});
+      void opening.then(
+        ({ session }) => session.abandon(),
+        () => {},
+      );
       abortConnection(connection);
       throw new Error(`no answer from the broker within ${formatDurationMs(SESSION_OPEN_TIMEOUT_MS)} while starting to consume`);
     }

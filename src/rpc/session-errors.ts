@@ -68,7 +68,9 @@ export function classifySessionFailure(error: unknown, queue: string, nodeUrl: s
   }
   if (code === 405) {
     return {
-      error: new BrokerRefusedError(`queue '${queue}' is exclusive to another connection (405 RESOURCE_LOCKED); fibrpc serve cannot consume from it`, { cause: error.reason }),
+      error: new BrokerRefusedError(`queue '${queue}' is exclusive to another connection (405 RESOURCE_LOCKED); fibrpc serve cannot consume from it`, {
+        cause: error.reason,
+      }),
       retryable: false,
     };
   }

@@ -27,7 +27,11 @@ export async function checkWritePermission(open: () => Promise<ChannelModel>): P
     const checked = publishOnce(connection);
     let answered = false;
     try {
-      answered = (await within(checked.then(() => true), WRITE_CHECK_TIMEOUT_MS)) === true;
+      answered =
+        (await within(
+          checked.then(() => true),
+          WRITE_CHECK_TIMEOUT_MS,
+        )) === true;
     } catch (refusal) {
       answered = true;
       throw refusal;
@@ -51,7 +55,7 @@ function publishOnce(connection: ChannelModel): Promise<void> {
         channel.once("error", reject);
         channel.publish("", WRITE_CHECK_ROUTING_KEY, Buffer.alloc(0), {}, (error: unknown) => {
           if (error === null || error === undefined) resolve();
-          else reject(error instanceof Error ? error : new Error(String(error)));
+          else reject(error instanceof Error ? error : new Error(`publish not confirmed: ${JSON.stringify(error)}`));
         });
       }),
   );

@@ -1,5 +1,9 @@
 import { directReplyNode } from "./direct-reply-to.ts";
 
+/** Reply addresses decoded lately, and what they are tracked by; forgotten wholesale when full. */
+const decodedKeys = new Map<string, string>();
+const DECODED_KEYS_KEPT = 4096;
+
 /** What to do with a reply before publishing it. */
 export type ReplyVerdict =
   /** Publish it: its address is known to be safe. */
@@ -78,6 +82,13 @@ export class ReplyNodeHealth {
    */
   private static keyOf(replyTo: string): string | undefined {
     if (!replyTo.startsWith(DIRECT_REPLY_TO)) return undefined;
-    return directReplyNode(replyTo) ?? `address ${replyTo}`;
+    // Every reply asks this, and a caller's channel sends many with one address: decode it once.
+    let key = decodedKeys.get(replyTo);
+    if (key === undefined) {
+      if (decodedKeys.size >= DECODED_KEYS_KEPT) decodedKeys.clear();
+      key = directReplyNode(replyTo) ?? `address ${replyTo}`;
+      decodedKeys.set(replyTo, key);
+    }
+    return key;
   }
 }

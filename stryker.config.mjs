@@ -24,6 +24,8 @@ export default {
     "src/rpc/triage.ts",
     "src/rpc/poison-ledger.ts",
     "src/rpc/server-presence.ts",
+    "src/rpc/nack-policy.ts",
+    "src/rpc/pending-requests.ts",
     "src/call/format.ts",
     "src/call/lines.ts",
     "src/call/parse-n.ts",

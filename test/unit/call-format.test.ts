@@ -23,6 +23,13 @@ describe("what call prints for one n", () => {
     const unreadable = jsonLine({ ok: false, error: new UsageError("invalid n 'x'"), line: 2 });
     expect(unreadable.startsWith('{"line":2,"ok":false,"error":{')).toBe(true);
   });
+
+  test("--json: a traced answer ends with its trace_id, as the README shows; an untraced one has none", () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    expect(jsonLine({ n: 30, ok: true, value: "832040", traceId })).toBe(`{"n":30,"ok":true,"value":"832040","trace_id":"${traceId}"}\n`);
+    expect(JSON.parse(jsonLine({ n: 7, ok: false, error: new NoServerError("no server"), traceId }))).toMatchObject({ n: 7, ok: false, trace_id: traceId });
+    expect(jsonLine({ n: 30, ok: true, value: "832040" })).not.toContain("trace_id");
+  });
 });
 
 describe("parseCallN: an n as the user typed it", () => {

@@ -50,6 +50,10 @@ describe("readLines: edges", () => {
   test("a line of exactly the kept length is whole", async () => {
     const exact = "7".repeat(MAX_KEPT_LINE);
     expect(await allLines([`${exact}\n`])).toEqual([{ number: 1, text: exact, truncated: false }]);
+    expect(await allLines([exact, "\n5\n"])).toEqual([
+      { number: 1, text: exact, truncated: false },
+      { number: 2, text: "5", truncated: false },
+    ]);
   });
 
   test("an abort ends the lines even while a read waits on an input that stays open (the read is cancelled)", async () => {

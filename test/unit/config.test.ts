@@ -29,6 +29,7 @@ describe("durations", () => {
       [1234.5, "1.23s"],
       [10_000, "10s"],
       [600_000, "600s"],
+      [1_234_400, "1234s"], // from 100 s on, whole seconds rather than three figures
     ];
     for (const [ms, text] of cases) expect({ ms, text: formatDurationMs(ms) }).toEqual({ ms, text });
   });

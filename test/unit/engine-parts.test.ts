@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, jest, test } from "bun:test";
 import { nackRetryDelayMs } from "../../src/rpc/nack-policy.ts";
 import { PendingRequests } from "../../src/rpc/pending-requests.ts";
 
@@ -17,34 +17,101 @@ describe("nackRetryDelayMs: a nacked request goes again, unless its queue keeps 
   });
 });
 
+// Fake timers: the clock moves only when a test moves it, so each deadline is checked to the
+// millisecond without waiting for it (and without a test that fails on a loaded machine).
 describe("PendingRequests", () => {
-  test("each request times out at its own deadline, in any order of deadlines, by one timer", async () => {
-    const expired: string[] = [];
-    const pending = new PendingRequests<{ deadlineMs: number; name: string }>((request) => expired.push(request.name));
-    const now = Date.now();
-    pending.add("late", { deadlineMs: now + 60, name: "late" });
-    pending.add("early", { deadlineMs: now + 20, name: "early" });
-    pending.add("answered", { deadlineMs: now + 10, name: "answered" });
+  const T0 = 1_800_000_000_000;
+  type Request = { deadlineMs: number; name: string };
+  let expired: string[] = [];
+  const pendingFor = () => new PendingRequests<Request>((request) => expired.push(request.name));
+  const request = (name: string, inMs: number): Request => ({ deadlineMs: T0 + inMs, name });
+
+  beforeEach(() => {
+    expired = [];
+    jest.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => jest.useRealTimers());
+
+  test("each request times out at its own deadline, not a millisecond before, by one timer", () => {
+    const pending = pendingFor();
+    pending.add("late", request("late", 60));
+    pending.add("early", request("early", 20));
+    pending.add("answered", request("answered", 10));
     expect(pending.take("answered")?.name).toBe("answered");
     expect(pending.take("answered")).toBeUndefined(); // a second reply finds nothing
-    await Bun.sleep(40);
+    jest.advanceTimersByTime(19);
+    expect(expired).toEqual([]);
+    jest.advanceTimersByTime(1);
     expect(expired).toEqual(["early"]);
-    await Bun.sleep(40);
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(39);
+    expect(expired).toEqual(["early"]);
+    jest.advanceTimersByTime(1);
     expect(expired).toEqual(["early", "late"]);
     expect(pending.size).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
   });
 
-  test("latestDeadlineMs bounds a failover; takeAll empties; stop disarms", async () => {
-    const expired: string[] = [];
-    const pending = new PendingRequests<{ deadlineMs: number }>(() => expired.push("x"));
-    expect(pending.latestDeadlineMs(5)).toBe(5);
-    pending.add("a", { deadlineMs: Date.now() + 10 });
-    pending.add("b", { deadlineMs: Date.now() + 500 });
-    expect(pending.latestDeadlineMs(0)).toBeGreaterThan(Date.now() + 400);
+  test("a later deadline added afterwards does not put off an earlier one", () => {
+    const pending = pendingFor();
+    pending.add("early", request("early", 20));
+    pending.add("late", request("late", 60));
+    jest.advanceTimersByTime(20);
+    expect(expired).toEqual(["early"]);
+  });
+
+  test("the one timer sleeps until the earliest deadline (it does not tick meanwhile)", () => {
+    const pending = pendingFor();
+    pending.add("late", request("late", 60));
+    pending.add("early", request("early", 20));
+    jest.advanceTimersToNextTimer();
+    expect({ atMs: Date.now() - T0, expired }).toEqual({ atMs: 20, expired: ["early"] });
+    jest.advanceTimersToNextTimer();
+    expect({ atMs: Date.now() - T0, expired }).toEqual({ atMs: 60, expired: ["early", "late"] });
+  });
+
+  test("after a timeout the timer is due at the earliest deadline left, not at the last one added", () => {
+    const pending = pendingFor();
+    pending.add("first", request("first", 10));
+    pending.add("second", request("second", 30));
+    pending.add("fourth", request("fourth", 50));
+    pending.add("third", request("third", 40));
+    jest.advanceTimersByTime(10);
+    expect(expired).toEqual(["first"]);
+    jest.advanceTimersByTime(20);
+    expect(expired).toEqual(["first", "second"]);
+    jest.advanceTimersByTime(20);
+    expect(expired).toEqual(["first", "second", "third", "fourth"]);
+  });
+
+  test("get looks without taking; entries lists what waits (a failover sends it all again)", () => {
+    const pending = pendingFor();
+    const a = request("a", 10);
+    const b = request("b", 20);
+    pending.add("1", a);
+    pending.add("2", b);
+    expect(pending.get("1")).toBe(a);
+    expect(pending.get("3")).toBeUndefined();
+    expect([...pending.entries()]).toEqual([
+      ["1", a],
+      ["2", b],
+    ]);
+    expect(pending.size).toBe(2);
+  });
+
+  test("latestDeadlineMs bounds a failover; takeAll empties; stop disarms, and a request added later arms again", () => {
+    const pending = pendingFor();
+    expect(pending.latestDeadlineMs(T0)).toBe(T0);
+    pending.add("a", request("a", 10));
+    pending.add("b", request("b", 500));
+    expect(pending.latestDeadlineMs(T0)).toBe(T0 + 500);
     pending.stop();
-    await Bun.sleep(30);
+    jest.advanceTimersByTime(1000);
     expect(expired).toEqual([]);
-    expect(pending.takeAll()).toHaveLength(2);
+    expect(pending.takeAll().map((taken) => taken.name)).toEqual(["a", "b"]);
     expect(pending.size).toBe(0);
+    pending.add("c", request("c", 1010));
+    jest.advanceTimersByTime(10);
+    expect(expired).toEqual(["c"]);
   });
 });

@@ -43,6 +43,12 @@ describe("PresenceJudge", () => {
     expect(judge.judge(look(2, 0), ABSENCE_GRACE_MS)).toBe("absent");
   });
 
+  test("patient: 0 messages and 0 consumers is never a verdict, however long it lasts (our requests would show)", () => {
+    const judge = new PresenceJudge(true);
+    expect(judge.judge(look(0, 0), 0)).toBe("undecided");
+    expect(judge.judge(look(0, 0), 10 * ABSENCE_GRACE_MS)).toBe("undecided");
+  });
+
   test("reset forgets an old absence", () => {
     const judge = new PresenceJudge(true);
     judge.judge(look(1, 0), 0);
@@ -102,6 +108,14 @@ describe("awaitServer and decidedLook: before sending", () => {
     expect(await drive(() => awaitServer(scripted(look(0, 1)).inspect, "q", "fail-fast", soon()))).toBe("present");
   });
 
+  test("decidedLook returns the first decided look at once: a worker, or requests waiting with nobody to take them", async () => {
+    for (const decided of [look(0, 1), look(2, 0), null]) {
+      const queue = scripted(decided);
+      expect(await drive(() => decidedLook(queue.inspect, "q", Date.now() + 10_000))).toEqual(decided);
+      expect(queue.calls()).toBe(1);
+    }
+  });
+
   test("decidedLook gives up at the deadline with the last look: it looks every 100 ms while one more fits", async () => {
     const empty = scripted(look(0, 0));
     expect(await drive(() => decidedLook(empty.inspect, "q", Date.now() + 300))).toEqual(look(0, 0));
@@ -110,7 +124,7 @@ describe("awaitServer and decidedLook: before sending", () => {
 
   test("'wait' polls until a worker appears, or says how long it waited", async () => {
     const late = scripted(null, null, look(3, 0), look(3, 1));
-    await drive(() => awaitServer(late.inspect, "q", "wait", soon()));
+    expect(await drive(() => awaitServer(late.inspect, "q", "wait", soon()))).toBe("present");
     expect(late.calls()).toBe(4);
     const never = scripted(null);
     await expect(drive(() => awaitServer(never.inspect, "q", "wait", Date.now() + 1000))).rejects.toThrow(

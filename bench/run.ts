@@ -84,10 +84,13 @@ try {
 
   for (let round = 1; round <= ROUNDS; round++) {
     log(`worker throughput, round ${round}/${ROUNDS}`);
-    // Servers alternate within each round, so a burst of load from elsewhere hits them alike.
-    for (const [index, server] of running.entries()) {
+    // Servers alternate within each round, and who goes first rotates from round to round, so
+    // a burst of load from elsewhere, or a position in the round, favours none of them.
+    for (let step = 0; step < running.length; step++) {
+      const index = (step + round - 1) % running.length;
+      const server = running[index];
       const entry = servers[index];
-      if (!entry) continue;
+      if (!server || !entry) continue;
       const loaded = await peakRssDuring(server.proc.pid, () => fibrpcBench({ queue: server.queue, concurrency: 64, n: N, goal: { durationMs: LOAD_MS } }));
       entry.at64.push(loaded.result);
       entry.loadRssMb.push(loaded.peakMb);

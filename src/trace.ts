@@ -68,9 +68,12 @@ export function parseTracestate(header: unknown): string | undefined {
   return members.join(",");
 }
 
+/** Every byte in two lowercase hex digits: ids and flags are written at every request. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
 /** The traceparent header of a context, always in version 00. */
 export function formatTraceparent(context: Pick<TraceContext, "traceId" | "spanId" | "flags">): string {
-  return `00-${context.traceId}-${context.spanId}-${(context.flags & 0xff).toString(16).padStart(2, "0")}`;
+  return `00-${context.traceId}-${context.spanId}-${HEX[context.flags & 0xff] ?? "00"}`;
 }
 
 /** A new trace, with its first span (sampled: the caller may record it). */
@@ -106,8 +109,6 @@ function headerText(header: unknown): string | undefined {
   if (header instanceof Uint8Array) return Buffer.from(header).toString("latin1");
   return undefined;
 }
-
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
 
 /** A random id of `bytes` bytes in lowercase hex, never all zero (the spec forbids it). */
 function randomId(bytes: number, random: RandomBytes): string {

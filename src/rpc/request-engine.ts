@@ -1,13 +1,14 @@
+import type { Message } from "amqplib";
 import { BrokerRefusedError, BrokerUnreachableError, FibrpcError, NoServerError, TimeoutError } from "../errors.ts";
 import { formatDurationMs } from "../duration.ts";
 import { requestProperties, type TraceHeaders } from "../protocol.ts";
 import { ownTimeoutOr, type EngineOptions, type OpenOptions, type RequestOutcome } from "./engine-options.ts";
-import { openConnection, type NodeConnection, type QueueState } from "./broker.ts";
+import { openConnection, type QueueState } from "./broker.ts";
 import { Link, type LinkEvents } from "./link.ts";
 import { nackRetryDelayMs } from "./nack-policy.ts";
 import { PendingRequests } from "./pending-requests.ts";
 import { ServerGuard } from "./server-guard.ts";
-import { awaitServer } from "./server-presence.ts";
+import { attachWithLook } from "./attach.ts";
 
 export type { EngineOptions, OpenOptions, RequestOutcome } from "./engine-options.ts";
 
@@ -31,7 +32,7 @@ interface Pending {
  */
 export class RequestEngine {
   private readonly pending = new PendingRequests<Pending>((request) =>
-    request.settle({ ok: false, error: new TimeoutError(`timeout: no answer within ${formatDurationMs(this.options.timeoutMs)}`) }),
+    request.settle({ ok: false, error: new TimeoutError(`timeout: no answer within ${formatDurationMs(this.options.timeoutMs)}`), trace: request.trace }),
   );
   private link: Link | undefined;
   private relinking = false;
@@ -68,7 +69,9 @@ export class RequestEngine {
         throw open.deadlineMs === undefined ? error : ownTimeoutOr(error, open.deadlineMs, options.timeoutMs);
       });
       try {
-        await engine.attach(node, open);
+        const { link, presence } = await attachWithLook(node, options, engine.linkEvents(), open);
+        engine.link = link;
+        engine.verifyAfterFirstSend = open.serverCheck === "fail-fast" && presence === "undecided";
         break;
       } catch (error) {
         const lost = error instanceof FibrpcError && error.kind === "unreachable";
@@ -78,28 +81,6 @@ export class RequestEngine {
     }
     if (open.watchServer) engine.guard.watch(() => engine.pending.size > 0);
     return engine;
-  }
-
-  /** The link on a fresh connection, and the look for a worker beside it; the connection is closed if either fails. */
-  private async attach(node: NodeConnection, open: OpenOptions): Promise<void> {
-    const { queue, timeoutMs } = this.options;
-    const [attached, checked] = await Promise.allSettled([
-      Link.attach(node, this.options, this.linkEvents()),
-      awaitServer((name) => Link.inspectOn(node, name), queue, open.serverCheck, open.deadlineMs ?? Date.now() + timeoutMs),
-    ]);
-    if (attached.status === "rejected") {
-      await node.connection.close().catch(() => {});
-      throw attached.reason;
-    }
-    if (checked.status === "rejected") {
-      const reason: unknown = checked.reason;
-      // A stream has no consumer from fibrpc's side ever: say what it is rather than "no server".
-      const explained = reason instanceof NoServerError ? await attached.value.explainAbsence(queue, reason) : reason;
-      await attached.value.close();
-      throw explained;
-    }
-    this.link = attached.value;
-    this.verifyAfterFirstSend = open.serverCheck === "fail-fast" && checked.value === "undecided";
   }
 
   /** Sends one request; `settle` is called exactly once, with the reply or the failure. */
@@ -127,11 +108,6 @@ export class RequestEngine {
   /** Why a request sent now would fail at once (the engine failed, or no worker is there), if it would. */
   get refusal(): FibrpcError | undefined {
     return this.failure ?? this.guard.refusal;
-  }
-
-  /** Why the engine can send nothing more, once that is so (a refusal, or no node left to fail over to). */
-  get failed(): FibrpcError | undefined {
-    return this.failure;
   }
 
   /** The node the engine is connected to now (a URL, password included: redact before showing). */
@@ -176,15 +152,17 @@ export class RequestEngine {
     link.publish(this.options.queue, request.body, properties);
   }
 
-  private settle(correlationId: unknown, outcome: RequestOutcome): void {
+  /** The reply (or the failure) of one request, with the trace it carried: one object per request, built here. */
+  private settle(correlationId: unknown, result: Message | FibrpcError): void {
     if (typeof correlationId !== "string") return;
     const request = this.pending.take(correlationId);
     if (request === undefined) return; // unknown, late or a duplicate: dropped (see the seed)
-    request.settle(request.trace === undefined ? outcome : { ...outcome, trace: request.trace });
+    const { trace } = request;
+    request.settle(result instanceof FibrpcError ? { ok: false, error: result, trace } : { ok: true, reply: result, trace });
   }
 
   private failEvery(error: FibrpcError): void {
-    for (const request of this.pending.takeAll()) request.settle({ ok: false, error });
+    for (const request of this.pending.takeAll()) request.settle({ ok: false, error, trace: request.trace });
   }
 
   /** From now on nothing can be sent: what waits and what comes fails with `error`. */
@@ -195,12 +173,12 @@ export class RequestEngine {
 
   private linkEvents(): LinkEvents {
     return {
-      reply: (message) => this.settle(message.properties.correlationId, { ok: true, reply: message }),
+      reply: (message) => this.settle(message.properties.correlationId, message),
       returned: (message) =>
-        this.settle(message.properties.correlationId, {
-          ok: false,
-          error: new NoServerError(`no server: the broker returned the request as unroutable (no queue '${message.fields.routingKey}')`),
-        }),
+        this.settle(
+          message.properties.correlationId,
+          new NoServerError(`no server: the broker returned the request as unroutable (no queue '${message.fields.routingKey}')`),
+        ),
       rejected: (correlationId) => void this.onNack(correlationId),
       failed: (error, failOver) => {
         if (this.closedWith !== undefined) return;
@@ -253,7 +231,7 @@ export class RequestEngine {
     const retryInMs = nackRetryDelayMs(state, request.nacks);
     if (retryInMs === undefined) {
       const refused = `the broker refused the request (publish nack): queue '${this.options.queue}' is full and rejects publishes`;
-      this.settle(correlationId, { ok: false, error: new BrokerRefusedError(refused, { code: "REJECTED" }) });
+      this.settle(correlationId, new BrokerRefusedError(refused, { code: "REJECTED" }));
       return;
     }
     this.renewal ??= setTimeout(() => {

@@ -192,7 +192,7 @@ describe("RequestEngine: each failure classified once", () => {
     const engine = await openEngine({ queue, broker: { urls: [BROKER_URL.replace("guest:guest", `${user}:pw-ro`)] } });
     const outcome = await engine.request(requestBody(1));
     expect(outcome.ok ? "answered" : outcome.error.code).toBe("REFUSED");
-    expect(engine.failed?.code).toBe("REFUSED");
+    expect(engine.refusal?.code).toBe("REFUSED");
     const later = await engine.request(requestBody(2));
     expect(later.ok ? "answered" : later.error.code).toBe("REFUSED");
   });

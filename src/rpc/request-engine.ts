@@ -17,8 +17,9 @@ interface Pending {
   deadlineMs: number;
   trace: TraceHeaders | undefined;
   settle: (outcome: RequestOutcome) => void;
-  /** How many times the broker nacked it (see nackRetryDelayMs). */
+  /** How many times the broker nacked it, and since when (see nackRetryDelayMs). */
   nacks: number;
+  firstNackAtMs?: number | undefined;
 }
 
 /**
@@ -226,9 +227,10 @@ export class RequestEngine {
     const request = this.pending.get(correlationId);
     if (request === undefined) return;
     request.nacks++;
+    request.firstNackAtMs ??= Date.now();
     const state = await this.link?.inspectQueue(this.options.queue).catch(() => undefined);
     if (this.pending.get(correlationId) !== request) return; // settled meanwhile
-    const retryInMs = nackRetryDelayMs(state, request.nacks);
+    const retryInMs = nackRetryDelayMs(state, request.nacks, Date.now() - request.firstNackAtMs);
     if (retryInMs === undefined) {
       const refused = `the broker refused the request (publish nack): queue '${this.options.queue}' is full and rejects publishes`;
       this.settle(correlationId, new BrokerRefusedError(refused, { code: "REJECTED" }));

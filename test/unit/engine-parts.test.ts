@@ -2,18 +2,24 @@ import { afterEach, beforeEach, describe, expect, jest, test } from "bun:test";
 import { nackRetryDelayMs } from "../../src/rpc/nack-policy.ts";
 import { PendingRequests } from "../../src/rpc/pending-requests.ts";
 
-describe("nackRetryDelayMs: a nacked request goes again, unless its queue keeps refusing it", () => {
-  test("a queue that answers with real counts: two more tries, then refused (full, with reject-publish)", () => {
-    expect(nackRetryDelayMs({ messageCount: 10, consumerCount: 0 }, 1)).toBe(100);
-    expect(nackRetryDelayMs({ messageCount: 10, consumerCount: 2 }, 2)).toBe(200);
-    expect(nackRetryDelayMs({ messageCount: 10, consumerCount: 2 }, 3)).toBeUndefined();
-    expect(nackRetryDelayMs(null, 3)).toBeUndefined();
+describe("nackRetryDelayMs: a nacked request goes again, unless its queue keeps refusing it for longer than an election", () => {
+  const full = { messageCount: 10, consumerCount: 0 };
+  const served = { messageCount: 10, consumerCount: 2 };
+
+  test("a queue that answers with real counts: refused once three nacks span 1.5 s (full, with reject-publish)", () => {
+    expect(nackRetryDelayMs(full, 1, 0)).toBe(100);
+    expect(nackRetryDelayMs(served, 2, 100)).toBe(200);
+    expect(nackRetryDelayMs(served, 3, 300)).toBe(400); // three nacks, but within an election's length: a link renewed during it
+    expect(nackRetryDelayMs(served, 5, 1499)).toBe(1000);
+    expect(nackRetryDelayMs(served, 5, 1500)).toBeUndefined();
+    expect(nackRetryDelayMs(null, 3, 1500)).toBeUndefined();
+    expect(nackRetryDelayMs(full, 2, 60_000)).toBe(200); // two nacks are never enough, however far apart
   });
 
   test("0/0 (a leader election) or no look at all: again until the deadline, the pause growing to at most a second", () => {
-    expect(nackRetryDelayMs({ messageCount: 0, consumerCount: 0 }, 3)).toBe(400);
-    expect(nackRetryDelayMs(undefined, 4)).toBe(800);
-    expect(nackRetryDelayMs(undefined, 30)).toBe(1000);
+    expect(nackRetryDelayMs({ messageCount: 0, consumerCount: 0 }, 3, 5000)).toBe(400);
+    expect(nackRetryDelayMs(undefined, 4, 5000)).toBe(800);
+    expect(nackRetryDelayMs(undefined, 30, 60_000)).toBe(1000);
   });
 });
 

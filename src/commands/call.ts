@@ -26,6 +26,7 @@ const callArgs = commandArgs("call", {
     description: "With -: requests in flight at most (each line's answer is written in input order as soon as it can be)",
     fallback: String(DEFAULT_WINDOW),
     valueHint: "count",
+    legacyUnprefixedEnv: true, // issue #15 named it FIBRPC_WINDOW before the FIBRPC_<COMMAND>_<FLAG> rule
   }),
   "wait-for-server": flag({
     description: "Wait up to --timeout for a worker to appear instead of failing at once with exit 3",

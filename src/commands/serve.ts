@@ -38,6 +38,7 @@ const serveArgs = commandArgs("serve", {
   http: option({
     description: "Serve /metrics (Prometheus), /livez and /readyz on this address, e.g. :9464 or 127.0.0.1:9464; off when not given",
     valueHint: "addr",
+    legacyUnprefixedEnv: true, // issue #12 named it FIBRPC_HTTP before the FIBRPC_<COMMAND>_<FLAG> rule
   }),
 });
 

@@ -41,3 +41,14 @@ describe("documentation and packaging name only variables fibrpc reads", () => {
     for (const name of named) expect({ file, name, known: allowed.has(name) }).toEqual({ file, name, known: true });
   });
 });
+
+describe("variables users were told about stay read", () => {
+  test("FIBRPC_HTTP and FIBRPC_WINDOW (the names issues #12 and #15 gave) are the old names of serve --http and call --window", () => {
+    const legacyOf = (args: unknown, flag: string) => {
+      const def: unknown = (args as Record<string, unknown>)[flag];
+      return typeof def === "object" && def !== null && "legacyEnv" in def ? def.legacyEnv : undefined;
+    };
+    expect(legacyOf(serveCommand.args, "http")).toBe("FIBRPC_HTTP");
+    expect(legacyOf(callCommand.args, "window")).toBe("FIBRPC_WINDOW");
+  });
+});

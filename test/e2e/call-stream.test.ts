@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import amqp from "amqplib";
 import { BROKER_URL, deleteQueue, uniqueQueue } from "../support/broker.ts";
 import { FIBRPC, serveDuringSuite } from "../support/fibrpc.ts";
+import { startTestWorker } from "../support/test-worker.ts";
 import { fibonacci } from "../../src/fib.ts";
 
 interface Piped {
@@ -147,29 +148,13 @@ describe("fibrpc call - against fibrpc serve", () => {
 describe("fibrpc call - against other workers", () => {
   test("a worker that answers out of order: stdout is still in input order", async () => {
     const queue = uniqueQueue("stream-reorder");
-    const connection = await amqp.connect(BROKER_URL);
+    // Five in hand, answered last first.
+    const worker = await startTestWorker({ queue, reverseBatch: 5 });
     try {
-      const channel = await connection.createChannel();
-      await channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "quorum" } });
-      const held: amqp.ConsumeMessage[] = [];
-      await channel.consume(
-        queue,
-        (message) => {
-          if (message === null) return;
-          held.push(message);
-          if (held.length < 5) return;
-          // Five in hand: answer them last first.
-          for (const request of held.splice(0).reverse()) {
-            const n = Number(request.content.toString());
-            channel.sendToQueue(request.properties.replyTo, Buffer.from(fibonacci(n).toString()), { correlationId: request.properties.correlationId });
-          }
-        },
-        { noAck: true },
-      );
       const result = await runWithInput(["--queue", queue, "--window", "5"], lines(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
       expect(result).toMatchObject({ code: 0, stdout: lines(1, 1, 2, 3, 5, 8, 13, 21, 34, 55) });
     } finally {
-      await connection.close().catch(() => {});
+      await worker.close();
       await deleteQueue(queue);
     }
   });

@@ -113,10 +113,7 @@ describe("what stops serve at start-up, as typed errors", () => {
       await rabbitmqctl("set_permissions", "-p", "/", user, ...permissions);
       const worker = launchWorker(queue, { broker: { urls: [url] } });
       try {
-        const failure = await worker.running.then(
-          () => undefined,
-          (error: unknown) => error,
-        );
+        const failure = await worker.failure();
         expect(failure).toBeInstanceOf(BrokerRefusedError);
         expect((failure as BrokerRefusedError).code).toBe("REFUSED");
         expect((failure as Error).message).toContain(`lacks ${missing} permission on queue '${queue}'`);
@@ -130,10 +127,7 @@ describe("what stops serve at start-up, as typed errors", () => {
 
   test("a queue name over 255 bytes is a usage error at once, with no retry", async () => {
     const worker = launchWorker("q".repeat(300));
-    const failure = await worker.running.then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const failure = await worker.failure();
     expect(failure).toBeInstanceOf(UsageError);
     expect((failure as UsageError).message).toContain("300 bytes");
   });
@@ -143,10 +137,7 @@ describe("what stops serve at start-up, as typed errors", () => {
     await withChannel((channel) => channel.assertQueue(queue, { durable: true, arguments: { "x-queue-type": "stream" } }));
     const worker = launchWorker(queue);
     try {
-      const failure = await worker.running.then(
-        () => undefined,
-        (error: unknown) => error,
-      );
+      const failure = await worker.failure();
       expect(failure).toBeInstanceOf(UnservableQueueError);
       expect((failure as UsageError).code).toBe("USAGE");
       expect((failure as Error).message).toContain("is a stream");

@@ -49,6 +49,8 @@ export interface InProcessWorker {
   observer: RecordingObserver;
   /** The promise run() returned: settles when the worker stopped or could not start. */
   running: Promise<void>;
+  /** What run() threw, once it has settled; undefined when it stopped without one. */
+  failure(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -84,5 +86,10 @@ export function launchWorker(queue: string, overrides: Partial<ServerOptions> = 
     ...overrides,
   });
   const running = server.run();
-  return { server, log, observer, running, stop: () => server.stop() };
+  const failure = () =>
+    running.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  return { server, log, observer, running, failure, stop: () => server.stop() };
 }
